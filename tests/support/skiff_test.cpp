@@ -27,7 +27,8 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
-  if (Catch::getResultCapture().lastAssertionPassed() || !std::uncaught_exceptions()) {
+  // SKIFF_KEEP_TEMP=1 keeps the directory for a post-mortem.
+  if (std::getenv("SKIFF_KEEP_TEMP") == nullptr) {
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }

@@ -13,8 +13,7 @@
 
 namespace skiff::testing {
 
-/// A fresh directory under $TMPDIR (or /tmp), removed when the test passed (kept on failure for
-/// inspection, its path is logged).
+/// A fresh directory under $TMPDIR (or /tmp), removed at destruction unless SKIFF_KEEP_TEMP is set.
 class TempDir {
  public:
   TempDir();

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: Apache-2.0
+// The built `skiff` binary's command-line contract: version and help, usage errors (exit 2), start-up
+// failures (exit 1 with a clear message), orderly shutdown on SIGTERM/SIGINT (exit 0), and data that
+// survives a restart, checked with Debian's real etcdctl.
+
+#include <signal.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+
+#include "process.hpp"
+#include "skiff_test.hpp"
+
+namespace {
+
+using skiff::testing::Process;
+using skiff::testing::TempDir;
+using namespace std::chrono_literals;
+
+std::string skiff_bin() {
+  const char* bin = std::getenv("SKIFF_BIN");
+  REQUIRE(bin != nullptr);
+  return bin;
+}
+
+struct Outcome {
+  int status;
+  std::string out;
+  std::string err;
+};
+
+Outcome run_skiff(const TempDir& dir, std::vector<std::string> args) {
+  args.insert(args.begin(), skiff_bin());
+  Process p(args, dir.file("run"));
+  auto status = p.wait_for(30s);
+  REQUIRE(status.has_value());
+  return {*status, p.stdout_text(), p.stderr_text()};
+}
+
+// Waits for the server's "listening on HOST:PORT" log line and returns the endpoint.
+std::string wait_for_etcd_endpoint(Process& server) {
+  std::string endpoint;
+  const std::regex re("etcd v3 endpoint listening on ([0-9.]+:[0-9]+)");
+  bool found = skiff::testing::eventually(
+      [&] {
+        std::smatch m;
+        std::string err = server.stderr_text();
+        if (std::regex_search(err, m, re)) {
+          endpoint = m[1];
+          return true;
+        }
+        return !server.running();
+      },
+      30s);
+  REQUIRE(found);
+  INFO(server.stderr_text());
+  REQUIRE(!endpoint.empty());
+  return endpoint;
+}
+
+std::string etcdctl(const std::string& endpoint, const std::string& args) {
+  std::string out;
+  int rc = skiff::testing::run_command("ETCDCTL_API=3 etcdctl --dial-timeout=5s --command-timeout=10s "
+                                       "--endpoints=" + endpoint + " " + args + " 2>&1",
+                                       &out);
+  INFO("etcdctl " << args << " -> " << out);
+  REQUIRE(rc == 0);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("skiff --version prints the version and exits 0", "[e2e][cli]") {
+  TempDir dir;
+  for (const char* flag : {"--version", "-v"}) {
+    auto r = run_skiff(dir, {flag});
+    CHECK(r.status == 0);
+    CHECK(std::regex_search(r.out, std::regex(R"(^skiff version v\d+\.\d+\.\d+ \()")));
+  }
+}
+
+TEST_CASE("skiff --help and skiff server --help list commands and flags", "[e2e][cli]") {
+  TempDir dir;
+  auto top = run_skiff(dir, {"--help"});
+  CHECK(top.status == 0);
+  CHECK(top.out.find("server") != std::string::npos);
+  auto server = run_skiff(dir, {"server", "--help"});
+  CHECK(server.status == 0);
+  for (const char* flag : {"--data-dir", "--etcd-listen", "--log-level", "--datastore-sync"}) {
+    CHECK(server.out.find(flag) != std::string::npos);
+  }
+}
+
+TEST_CASE("unknown flags, bad values and unknown commands are usage errors with exit code 2",
+          "[e2e][cli]") {
+  TempDir dir;
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {{"server", "--bogus"}, "flag provided but not defined: --bogus"},
+      {{"server", "--log-level", "loud"}, "invalid value \"loud\" for flag --log-level"},
+      {{"server", "--log-level=loud"}, "invalid value \"loud\" for flag --log-level"},
+      {{"server", "--etcd-listen", "nowhere"}, "invalid value \"nowhere\" for flag --etcd-listen"},
+      {{"server", "--etcd-listen", "127.0.0.1:70000"}, "for flag --etcd-listen"},
+      {{"server", "--datastore-sync", "sometimes"}, "for flag --datastore-sync"},
+      {{"server", "--datastore-quota-bytes", "-5"}, "for flag --datastore-quota-bytes"},
+      {{"server", "--data-dir"}, "flag needs an argument: --data-dir"},
+      {{"server", "extra"}, "unexpected argument \"extra\""},
+      {{"frobnicate"}, "no such command \"frobnicate\""},
+      {{"--bogus"}, "flag provided but not defined: --bogus"},
+  };
+  for (const auto& c : cases) {
+    auto r = run_skiff(dir, c.args);
+    INFO(c.args.back() << ": " << r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err.find(c.message) != std::string::npos);
+  }
+}
+
+TEST_CASE("a data dir that cannot be created or a corrupt database fail start-up with exit 1",
+          "[e2e][cli]") {
+  TempDir dir;
+  {
+    std::ofstream(dir.file("plainfile")) << "not a directory";
+    auto r = run_skiff(dir, {"server", "--data-dir", dir.file("plainfile") + "/sub"});
+    CHECK(r.status == 1);
+    CHECK(r.err.find("cannot create data directory") != std::string::npos);
+  }
+  {
+    std::filesystem::create_directories(dir.path() / "bad" / "server" / "db");
+    std::ofstream(dir.file("bad/server/db/state.db")) << std::string(8192, 'x');
+    auto r = run_skiff(dir, {"server", "--data-dir", dir.file("bad")});
+    INFO(r.err);
+    CHECK(r.status == 1);
+    CHECK(r.err.find("state.db") != std::string::npos);
+  }
+}
+
+TEST_CASE("skiff server stops in order on SIGTERM and SIGINT and keeps its data", "[e2e][cli]") {
+  if (skiff::testing::find_program("etcdctl").empty()) {
+    WARN("etcdctl not installed: skipping");
+    return;
+  }
+  TempDir dir;
+  std::vector<std::string> args = {skiff_bin(), "server", "--data-dir", dir.file("data"),
+                                   "--etcd-listen", "127.0.0.1:0"};
+  {
+    Process server(args, dir.file("first"));
+    auto endpoint = wait_for_etcd_endpoint(server);
+    etcdctl(endpoint, "put /registry/a one");
+    etcdctl(endpoint, "put /registry/b two");
+    server.signal(SIGTERM);
+    auto status = server.wait_for(20s);
+    REQUIRE(status.has_value());
+    CHECK(*status == 0);
+    CHECK(server.stderr_text().find("shutdown complete") != std::string::npos);
+  }
+  {
+    Process server(args, dir.file("second"));
+    auto endpoint = wait_for_etcd_endpoint(server);
+    auto out = etcdctl(endpoint, "get /registry/ --prefix --print-value-only");
+    CHECK(out == "one\ntwo\n");
+    // The cluster identity is stable across restarts.
+    auto status_json = etcdctl(endpoint, "endpoint status -w json");
+    CHECK(status_json.find("\"revision\":3") != std::string::npos);
+    server.signal(SIGINT);
+    auto status = server.wait_for(20s);
+    REQUIRE(status.has_value());
+    CHECK(*status == 0);
+  }
+}

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: Apache-2.0
+// The built `skiff server` on a real small filesystem (a tmpfs this test mounts; needs root): a full
+// disk fails writes with etcd's "database space exceeded" while reads go on and no acknowledged write is
+// lost; a read-only data dir fails start-up with a clear message.
+
+#include <signal.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <regex>
+
+#include "process.hpp"
+#include "skiff_test.hpp"
+
+namespace {
+
+using skiff::testing::Process;
+using skiff::testing::TempDir;
+using namespace std::chrono_literals;
+
+std::string skiff_bin() {
+  const char* bin = std::getenv("SKIFF_BIN");
+  REQUIRE(bin != nullptr);
+  return bin;
+}
+
+std::string wait_for_etcd_endpoint(Process& server) {
+  std::string endpoint;
+  const std::regex re("etcd v3 endpoint listening on ([0-9.]+:[0-9]+)");
+  REQUIRE(skiff::testing::eventually(
+      [&] {
+        std::smatch m;
+        std::string err = server.stderr_text();
+        if (std::regex_search(err, m, re)) {
+          endpoint = m[1];
+          return true;
+        }
+        return !server.running();
+      },
+      30s));
+  INFO(server.stderr_text());
+  REQUIRE(!endpoint.empty());
+  return endpoint;
+}
+
+int etcdctl(const std::string& endpoint, const std::string& args, std::string* out,
+            const std::string& stdin_data = {}) {
+  return skiff::testing::run_command("ETCDCTL_API=3 etcdctl --dial-timeout=5s --command-timeout=20s "
+                                     "--endpoints=" + endpoint + " " + args + " 2>&1",
+                                     out, stdin_data);
+}
+
+// A tmpfs of `size` mounted on `dir` for the test's lifetime.
+class TmpfsMount {
+ public:
+  TmpfsMount(std::string dir, const std::string& size) : dir_(std::move(dir)) {
+    std::filesystem::create_directories(dir_);
+    std::string opts = "size=" + size + ",mode=0700";
+    mounted_ = ::mount("tmpfs", dir_.c_str(), "tmpfs", 0, opts.c_str()) == 0;
+  }
+  ~TmpfsMount() {
+    if (mounted_) {
+      ::umount2(dir_.c_str(), MNT_DETACH);
+    }
+  }
+  bool mounted() const { return mounted_; }
+  bool resize(const std::string& size) {
+    std::string opts = "size=" + size;
+    return ::mount("tmpfs", dir_.c_str(), "tmpfs", MS_REMOUNT, opts.c_str()) == 0;
+  }
+  bool remount_read_only() {
+    return ::mount("tmpfs", dir_.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY, nullptr) == 0;
+  }
+
+ private:
+  std::string dir_;
+  bool mounted_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("a full disk fails writes clearly, keeps reads working and loses no acknowledged write",
+          "[e2e][disk]") {
+  if (::geteuid() != 0 || skiff::testing::find_program("etcdctl").empty()) {
+    WARN("needs root (to mount a tmpfs) and etcdctl: skipping");
+    return;
+  }
+  TempDir dir;
+  TmpfsMount disk(dir.file("data"), "4m");
+  if (!disk.mounted()) {
+    WARN("cannot mount a tmpfs here: skipping");
+    return;
+  }
+  std::vector<std::string> args = {skiff_bin(), "server", "--data-dir", dir.file("data"),
+                                   "--etcd-listen", "127.0.0.1:0"};
+  std::vector<std::string> acked;
+  std::string failure;
+  const std::string value(48 * 1024, 'v');
+  {
+    Process server(args, dir.file("full"));
+    auto endpoint = wait_for_etcd_endpoint(server);
+    for (int i = 0; i < 400 && failure.empty(); ++i) {
+      std::string key = "/fill/" + std::to_string(1000 + i);
+      std::string out;
+      if (etcdctl(endpoint, "put " + key, &out, value) == 0) {
+        acked.push_back(key);
+      } else {
+        failure = out;
+      }
+    }
+    INFO(failure);
+    REQUIRE(!failure.empty());  // 400 x 48 KiB cannot fit in 4 MiB
+    CHECK(failure.find("database space exceeded") != std::string::npos);
+    REQUIRE(!acked.empty());
+    // Reads keep working, and so does the server for further requests.
+    std::string out;
+    REQUIRE(etcdctl(endpoint, "get /fill/ --prefix --keys-only", &out) == 0);
+    for (const auto& key : acked) {
+      CHECK(out.find(key) != std::string::npos);
+    }
+    REQUIRE(etcdctl(endpoint, "endpoint status", &out) == 0);
+    server.signal(SIGTERM);
+    auto status = server.wait_for(30s);
+    REQUIRE(status.has_value());
+    CHECK(*status == 0);
+  }
+  {
+    // A restart on the still-full disk either serves or says clearly why it cannot start.
+    Process server(args, dir.file("still-full"));
+    auto status = server.wait_for(3s);
+    if (status.has_value()) {
+      CHECK(*status == 1);
+      CHECK(server.stderr_text().find("disk is full") != std::string::npos);
+    } else {
+      server.signal(SIGTERM);
+      CHECK(server.wait_for(30s) == std::optional<int>(0));
+    }
+  }
+  REQUIRE(disk.resize("16m"));
+  {
+    // With room again every acknowledged write is there, and writes work again.
+    Process server(args, dir.file("again"));
+    auto endpoint = wait_for_etcd_endpoint(server);
+    std::string out;
+    REQUIRE(etcdctl(endpoint, "get /fill/ --prefix --keys-only", &out) == 0);
+    for (const auto& key : acked) {
+      CHECK(out.find(key) != std::string::npos);
+    }
+    REQUIRE(etcdctl(endpoint, "get " + acked.back() + " --print-value-only", &out) == 0);
+    CHECK(out == value + "\n");
+    CHECK(etcdctl(endpoint, "put /after-full ok", &out) == 0);
+    server.signal(SIGTERM);
+    CHECK(server.wait_for(30s) == std::optional<int>(0));
+  }
+}
+
+TEST_CASE("a read-only data dir fails start-up with a clear message", "[e2e][disk]") {
+  if (::geteuid() != 0 || skiff::testing::find_program("etcdctl").empty()) {
+    WARN("needs root (to mount a tmpfs) and etcdctl: skipping");
+    return;
+  }
+  TempDir dir;
+  TmpfsMount disk(dir.file("data"), "16m");
+  if (!disk.mounted()) {
+    WARN("cannot mount a tmpfs here: skipping");
+    return;
+  }
+  std::vector<std::string> args = {skiff_bin(), "server", "--data-dir", dir.file("data"),
+                                   "--etcd-listen", "127.0.0.1:0"};
+  {
+    Process server(args, dir.file("rw"));
+    auto endpoint = wait_for_etcd_endpoint(server);
+    std::string out;
+    REQUIRE(etcdctl(endpoint, "put /k v", &out) == 0);
+    server.signal(SIGTERM);
+    REQUIRE(server.wait_for(30s) == std::optional<int>(0));
+  }
+  REQUIRE(disk.remount_read_only());
+  Process server(args, dir.file("ro"));
+  auto status = server.wait_for(30s);
+  REQUIRE(status.has_value());
+  CHECK(*status == 1);
+  auto err = server.stderr_text();
+  INFO(err);
+  CHECK(std::regex_search(err, std::regex("read-only|not writable|readonly", std::regex::icase)));
+  CHECK(err.find("state.db") != std::string::npos);
+}
