@@ -85,7 +85,10 @@ class Watcher;
 /// in-memory index (or SQLite for historical revisions) and do not wait for writers beyond a short lock.
 /// Writes are queued to the single writer thread; the callback runs **on the writer thread** once the
 /// write committed (or failed): it must not block and must not call a blocking (`*_sync`) method of the
-/// store. Callbacks run in commit order.
+/// store. Callbacks run in commit order. Three cases are answered on the **calling thread** before the
+/// method returns instead: a request rejected by its static checks (empty key, ignore_* with a value or
+/// lease, a malformed txn), a txn whose chosen branches only read (it needs no revision), and any request
+/// made once the store is shutting down (kErrStopped).
 class Store {
  public:
   /// Opens (creating if needed) the database and starts the writer thread. Errors: kUnavailable when the
@@ -131,11 +134,13 @@ class Store {
   /// Checkpoints the WAL and vacuums free pages (Maintenance.Defragment).
   void defragment(Callback<std::int64_t> done);
 
-  /// Registers a watcher. `notify` is called (on the writer thread, without locks held) whenever new
-  /// revisions are committed that may concern it; it must not block: the consumer then calls
-  /// Watcher::poll() from its own thread until it returns nothing. `notify` is also called once right
-  /// away if the watcher has history to replay. Errors: kBadRequest "mvcc: watcher range is empty"
-  /// when key >= range_end.
+  /// Registers a watcher. `notify` is called (on the writer thread, without store locks held) whenever
+  /// new revisions are committed that may concern it; it must not block and must not destroy the
+  /// Watcher (the destructor waits for a running notify): the consumer then calls Watcher::poll() from
+  /// its own thread until it returns nothing. A notify may be spurious (e.g. for a revision just before
+  /// the watch started). `notify` is also called once right away, on the calling thread, if the watcher
+  /// has history to replay (or a compacted start to report). Errors: kBadRequest "mvcc: watcher range is
+  /// empty" when key >= range_end.
   Result<std::unique_ptr<Watcher>> watch(WatchOptions options, std::function<void()> notify);
 
   // Blocking conveniences for tools and tests (never call them from a callback).

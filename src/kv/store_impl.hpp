@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Store::Impl: the state shared by the public Store methods (store.cpp), the writer thread
+// (writer.cpp) and watchers (watch.cpp). Private to src/kv.
+//
+// Locking: `mu` (a FairSharedMutex) guards the in-memory state (`keys`, `leases`, the watch window
+// and the revision counters). Readers share it; the writer mutates that state only under the
+// exclusive lock and reads it without any lock (it is the only mutator). `queue_mu` guards the
+// request queue and the compaction progress; `watchers_mu` the watcher registry. Lock order: mu
+// before queue_mu; a watcher's own mutex is taken only with no other lock held.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "skiff/kv/store.hpp"
+
+#include "exec.hpp"
+#include "sqlite.hpp"
+
+namespace skiff::kv {
+
+/// A shared mutex that does not starve the writer: libstdc++'s std::shared_mutex (a default pthread
+/// rwlock) prefers readers, so a steady stream of overlapping reads could hold off the writer's
+/// publish step forever. An exclusive locker holds the turnstile while it waits, which stops new
+/// readers. Not recursive: a thread must not take the shared side twice.
+class FairSharedMutex {
+public:
+  void lock() {
+    std::lock_guard turn(turnstile_);
+    rw_.lock();
+  }
+  void unlock() { rw_.unlock(); }
+  void lock_shared() {
+    { std::lock_guard turn(turnstile_); }
+    rw_.lock_shared();
+  }
+  void unlock_shared() { rw_.unlock_shared(); }
+
+private:
+  std::mutex turnstile_;
+  std::shared_mutex rw_;
+};
+
+/// One committed revision as watchers see it: events in sub-revision order, each with prev_kv set
+/// unless it is a creation.
+struct WindowRevision {
+  std::int64_t revision = 0;
+  std::vector<Event> events;
+  std::size_t bytes = 0;
+};
+
+/// Approximate memory/wire size of an event, for the window bound and Watcher::poll's budget.
+std::size_t event_bytes(const Event& event);
+
+/// A queued write: the request, its callback and, once executed, its result.
+template <class Request, class Response>
+struct Item {
+  Request request;
+  Callback<Response> done;
+  std::optional<Result<Response>> result;
+};
+struct CompactRequest {
+  std::int64_t revision = 0;
+};
+struct GrantRequest {
+  std::int64_t id = 0;
+  std::int64_t ttl = 0;
+};
+struct RevokeRequest {
+  std::int64_t id = 0;
+};
+struct KeepAliveRequest {
+  std::int64_t id = 0;
+};
+struct DefragmentRequest {};
+
+using WriteItem =
+    std::variant<Item<PutRequest, PutResponse>, Item<DeleteRangeRequest, DeleteRangeResponse>,
+                 Item<TxnRequest, TxnResponse>, Item<CompactRequest, CompactResponse>,
+                 Item<GrantRequest, LeaseGrantResponse>, Item<RevokeRequest, std::int64_t>,
+                 Item<KeepAliveRequest, std::int64_t>, Item<DefragmentRequest, std::int64_t>>;
+
+/// Read connections for historical reads and watch replay, each used by one thread at a time.
+class ReadPool {
+public:
+  explicit ReadPool(std::string path) : path_(std::move(path)) {}
+  std::unique_ptr<sql::Connection> acquire();  ///< throws SqliteError
+  void release(std::unique_ptr<sql::Connection> connection);
+  /// Closes the idle connections (at shutdown, before the write connection).
+  void clear();
+
+private:
+  static constexpr std::size_t kMaxIdle = 4;
+  std::string path_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<sql::Connection>> idle_;
+};
+
+/// Returns a pooled connection when leaving scope.
+class PooledConnection {
+public:
+  explicit PooledConnection(ReadPool& pool) : pool_(pool), connection_(pool.acquire()) {}
+  ~PooledConnection() { pool_.release(std::move(connection_)); }
+  PooledConnection(const PooledConnection&) = delete;
+  PooledConnection& operator=(const PooledConnection&) = delete;
+  sql::Connection& operator*() { return *connection_; }
+  sql::Connection* operator->() { return connection_.get(); }
+
+private:
+  ReadPool& pool_;
+  std::unique_ptr<sql::Connection> connection_;
+};
+
+/// What the writer needs to reach a watcher; shared between the registry and the Watcher.
+struct WatchShared {
+  std::mutex mu;  ///< held while notifying; the Watcher's destructor takes it to wait out a notify
+  bool active = true;
+  std::function<void()> notify;
+  KeyInterval interval;
+  bool filter_put = false;
+  bool filter_delete = false;
+};
+
+/// Reads the newest version <= `revision` of every key in the interval that is live at `revision`.
+std::vector<KeyValue> read_history(sql::Connection& db, const KeyInterval& interval,
+                                   std::int64_t revision);
+
+/// Maps a SQLite failure to the store's error (kErrNoSpace for a full disk, else kUnavailable).
+Error sqlite_error(const std::string& path, const sql::SqliteError& error);
+
+struct Store::Impl {
+  explicit Impl(StoreOptions opts);  // both defined where Writer is complete
+  ~Impl();
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  std::int64_t now_ms() const { return options.now_ms(); }
+
+  // --- reads (store.cpp) ---
+  /// A historical read on a pooled connection, re-checking the compaction point in its transaction.
+  Result<std::vector<KeyValue>> read_history_pooled(const KeyInterval& interval,
+                                                    std::int64_t revision) const;
+  /// The live keys of an interval at an older `revision` whose successors are all in the window,
+  /// from memory, in key order. Requires `mu` (shared) and revision + 1 >= window_first.
+  void for_each_in_window(const KeyInterval& interval, std::int64_t revision,
+                          const std::function<void(const KeyValue&)>& fn) const;
+  /// A historical read from the window when possible, else from SQLite. Requires `mu` (shared).
+  Result<std::vector<KeyValue>> read_at_locked(const KeyInterval& interval,
+                                               std::int64_t revision) const;
+
+  // --- writer (writer.cpp) ---
+  void start();
+  void stop();
+  /// Queues a write, or fails it at once (kErrStopped) after stop().
+  void submit(WriteItem item);
+
+  // --- watchers (watch.cpp) ---
+  void unregister(const std::shared_ptr<WatchShared>& shared);
+  /// The registered watchers that some event of `committed` concerns.
+  std::vector<std::shared_ptr<WatchShared>> watchers_for(
+      const std::vector<WindowRevision>& committed);
+  /// Calls their notify (no store lock held), skipping those unregistered meanwhile.
+  void notify_watchers(const std::vector<std::shared_ptr<WatchShared>>& targets);
+
+  StoreOptions options;
+
+  // Shared in-memory state, guarded by `mu`.
+  mutable FairSharedMutex mu;
+  KeyMap keys;
+  LeaseMap leases;
+  std::deque<WindowRevision> window;
+  std::size_t window_bytes = 0;
+  std::int64_t window_first = 2;  ///< every revision in [window_first, revision] is in `window`
+  std::atomic<std::int64_t> revision{1};
+  std::atomic<std::int64_t> compact_rev{0};
+
+  mutable ReadPool pool;
+
+  // Writer-side state.
+  std::unique_ptr<sql::Connection> wdb;
+  std::mutex queue_mu;
+  std::condition_variable queue_cv;
+  std::condition_variable compaction_cv;  ///< signalled when compaction catches up (queue_mu)
+  std::deque<WriteItem> queue;
+  bool stopping = false;
+  std::int64_t compacted_through =
+      0;  ///< history rows of revisions <= this are compacted (queue_mu)
+
+  std::mutex watchers_mu;
+  std::vector<std::shared_ptr<WatchShared>> watchers;
+
+  /// The writer thread's private context (writer.cpp).
+  struct Writer;
+  std::unique_ptr<Writer> writer;
+  std::thread writer_thread;  ///< last: started after everything above exists
+};
+
+}  // namespace skiff::kv

@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: Apache-2.0
+// The writer thread: group commit of queued requests, compaction slices, lease expiry, automatic
+// compaction and idle WAL checkpoints. Everything that writes SQLite runs here, on one connection.
+
+#include <algorithm>
+#include <exception>
+#include <random>
+
+#include "skiff/base/log.hpp"
+
+#include "store_impl.hpp"
+
+namespace skiff::kv {
+
+namespace {
+
+constexpr std::string_view kComponent = "kv";
+
+const std::string kBegin = "BEGIN IMMEDIATE";
+const std::string kCommit = "COMMIT";
+const std::string kInsertHistory =
+    "INSERT INTO history(rev, sub, key, create_rev, version, lease, deleted, value, prev_rev, "
+    "prev_sub) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+const std::string kUpsertCurrent =
+    "INSERT INTO current(key, rev, sub) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT(key) DO UPDATE SET rev = excluded.rev, sub = excluded.sub";
+const std::string kDeleteCurrent = "DELETE FROM current WHERE key = ?1";
+const std::string kSetMeta =
+    "INSERT INTO meta(name, value) VALUES (?1, ?2) "
+    "ON CONFLICT(name) DO UPDATE SET value = excluded.value";
+const std::string kUpsertLease =
+    "INSERT INTO leases(id, ttl, expires_at_ms) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT(id) DO UPDATE SET ttl = excluded.ttl, expires_at_ms = excluded.expires_at_ms";
+const std::string kDeleteLease = "DELETE FROM leases WHERE id = ?1";
+const std::string kSliceRows =
+    "SELECT rev, sub, deleted, prev_rev, prev_sub FROM history WHERE rev >= ?1 AND rev <= ?2";
+const std::string kDeleteRow = "DELETE FROM history WHERE rev = ?1 AND sub = ?2";
+
+// Revoking/expiring this many leases per check keeps one expiry batch short.
+constexpr std::size_t kMaxExpiriesPerCheck = 1000;
+
+bool has_put(const std::vector<RequestOp>& ops) {
+  for (const auto& op : ops) {
+    if (std::holds_alternative<PutRequest>(op.op)) {
+      return true;
+    }
+    if (const auto* t = std::get_if<TxnRequest>(&op.op)) {
+      if (has_put(t->success) || has_put(t->failure)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+template <class T>
+void complete(T& item) {
+  if (!item.done) {
+    return;
+  }
+  try {
+    item.done(std::move(*item.result));
+  } catch (const std::exception& e) {
+    log::error(kComponent, "write callback threw: {}", e.what());
+  } catch (...) {
+    log::error(kComponent, "write callback threw");
+  }
+}
+
+}  // namespace
+
+struct Store::Impl::Writer {
+  using Clock = std::chrono::steady_clock;
+
+  explicit Writer(Impl& owner) : impl(owner), view(owner.keys, owner.leases) {}
+
+  void run();
+  void run_batch(std::vector<WriteItem>& batch);
+  void run_defragment(Item<DefragmentRequest, std::int64_t>& item);
+  void compaction_slice();
+  void expire_leases();
+  void auto_compact();
+  void checkpoint();
+  bool compaction_pending();
+
+  void exec(Item<PutRequest, PutResponse>& item);
+  void exec(Item<DeleteRangeRequest, DeleteRangeResponse>& item);
+  void exec(Item<TxnRequest, TxnResponse>& item);
+  void exec(Item<CompactRequest, CompactResponse>& item);
+  void exec(Item<GrantRequest, LeaseGrantResponse>& item);
+  void exec(Item<RevokeRequest, std::int64_t>& item);
+  void exec(Item<KeepAliveRequest, std::int64_t>& item);
+  void exec(Item<DefragmentRequest, std::int64_t>& item);
+
+  Executor executor() {
+    return Executor(
+        view, batch_rev, batch_compact,
+        [this](const KeyInterval& interval, std::int64_t rev) -> Result<std::vector<KeyValue>> {
+          try {
+            return read_history(*impl.wdb, interval, rev);
+          } catch (const sql::SqliteError& e) {
+            return sqlite_error(impl.options.path, e);
+          }
+        },
+        impl.now_ms());
+  }
+  /// Writes an executed request's changes to SQLite and queues its watch events. Throws
+  /// SqliteError.
+  void persist(Executor& ex);
+  void set_meta(std::string_view name, std::int64_t value);
+  std::int64_t db_bytes();
+
+  Impl& impl;
+  View view;
+  std::int64_t batch_rev = 0;
+  std::int64_t batch_compact = 0;
+  bool over_quota = false;
+  std::vector<WindowRevision> pending;
+  std::mt19937_64 rng{std::random_device{}()};
+  std::deque<std::pair<std::int64_t, std::int64_t>>
+      samples;  ///< (now_ms, revision) for auto compaction
+  Clock::time_point retry_compaction_at{};
+};
+
+// --- queue and loop
+// ---------------------------------------------------------------------------------
+
+Store::Impl::Impl(StoreOptions opts) : options(std::move(opts)), pool(options.path) {}
+
+Store::Impl::~Impl() {
+  stop();
+  // Readers first: the last connection to close checkpoints the WAL into the file, and that should
+  // be the write connection.
+  pool.clear();
+  wdb.reset();
+}
+
+void Store::Impl::start() {
+  writer = std::make_unique<Writer>(*this);
+  writer_thread = std::thread([this] { writer->run(); });
+}
+
+void Store::Impl::stop() {
+  {
+    std::lock_guard lock(queue_mu);
+    stopping = true;
+  }
+  queue_cv.notify_all();
+  if (writer_thread.joinable()) {
+    writer_thread.join();
+  }
+}
+
+void Store::Impl::submit(WriteItem item) {
+  {
+    std::lock_guard lock(queue_mu);
+    if (!stopping) {
+      queue.push_back(std::move(item));
+      queue_cv.notify_one();
+      return;
+    }
+  }
+  std::visit(
+      [](auto& it) {
+        it.result = errors::unavailable(kErrStopped);
+        complete(it);
+      },
+      item);
+}
+
+bool Store::Impl::Writer::compaction_pending() {
+  std::lock_guard lock(impl.queue_mu);
+  return impl.compacted_through < impl.compact_rev.load();
+}
+
+// The loop sleeps until a request arrives or the next timer is due (lease check, automatic
+// compaction, idle checkpoint), takes up to max_batch requests, commits them, then does at most one
+// piece of background work, so queued writes wait for at most one compaction slice.
+void Store::Impl::Writer::run() {
+  const auto& opts = impl.options;
+  auto now = Clock::now();
+  auto next_lease_check = now + opts.lease_check_interval;
+  auto next_auto_compact = now + opts.compaction_interval;
+  auto last_write = now;
+  bool dirty = false;  // WAL written since the last checkpoint
+  samples.emplace_back(impl.now_ms(), impl.revision.load());
+
+  while (true) {
+    std::vector<WriteItem> batch;
+    bool pending_compaction = compaction_pending() && Clock::now() >= retry_compaction_at;
+    {
+      std::unique_lock lock(impl.queue_mu);
+      auto deadline = next_lease_check;
+      if (opts.auto_compaction) {
+        deadline = std::min(deadline, next_auto_compact);
+      }
+      if (dirty) {
+        deadline = std::min(deadline, last_write + opts.checkpoint_idle);
+      }
+      if (!pending_compaction) {
+        impl.queue_cv.wait_until(lock, deadline,
+                                 [&] { return !impl.queue.empty() || impl.stopping; });
+      }
+      if (impl.queue.empty() && impl.stopping) {
+        break;
+      }
+      // A batch ends before a defragment request, which runs on its own outside a transaction.
+      while (!impl.queue.empty() && batch.size() < std::max<std::size_t>(opts.max_batch, 1)) {
+        bool defrag =
+            std::holds_alternative<Item<DefragmentRequest, std::int64_t>>(impl.queue.front());
+        if (defrag && !batch.empty()) {
+          break;
+        }
+        batch.push_back(std::move(impl.queue.front()));
+        impl.queue.pop_front();
+        if (defrag) {
+          break;
+        }
+      }
+    }
+    if (!batch.empty()) {
+      if (auto* d = std::get_if<Item<DefragmentRequest, std::int64_t>>(&batch.front())) {
+        run_defragment(*d);
+      } else {
+        run_batch(batch);
+      }
+      dirty = true;
+      last_write = Clock::now();
+    }
+    now = Clock::now();
+    if (now >= next_lease_check) {
+      expire_leases();
+      next_lease_check = Clock::now() + opts.lease_check_interval;
+    }
+    if (opts.auto_compaction && now >= next_auto_compact) {
+      auto_compact();
+      next_auto_compact = Clock::now() + opts.compaction_interval;
+    }
+    // Compaction proceeds one slice between batches, so a writer never waits for more than a slice.
+    if (compaction_pending() && Clock::now() >= retry_compaction_at) {
+      compaction_slice();
+      dirty = true;
+      last_write = Clock::now();
+    } else if (dirty && Clock::now() - last_write >= opts.checkpoint_idle) {
+      checkpoint();
+      dirty = false;
+    }
+  }
+}
+
+// --- batches
+// -----------------------------------------------------------------------------------------
+
+std::int64_t Store::Impl::Writer::db_bytes() {
+  return impl.wdb->query_int("PRAGMA page_count") * impl.wdb->query_int("PRAGMA page_size");
+}
+
+void Store::Impl::Writer::set_meta(std::string_view name, std::int64_t value) {
+  auto& stmt = impl.wdb->prepare(kSetMeta);
+  stmt.bind_text(1, name).bind(2, value).run();
+}
+
+// Group commit: every request of the batch runs against the overlay inside one SQLite transaction,
+// each at its own revision. Nothing becomes visible (memory, watchers, callbacks) before COMMIT
+// succeeded; if any SQLite step fails the transaction is rolled back, the overlay dropped, and the
+// next batch starts again from the last committed revision, so revisions are never skipped or
+// reused.
+void Store::Impl::Writer::run_batch(std::vector<WriteItem>& batch) {
+  batch_rev = impl.revision.load();
+  batch_compact = impl.compact_rev.load();
+  view.clear();
+  pending.clear();
+  bool changed_compaction = false;
+  try {
+    // As etcd's NOSPACE alarm: once over quota only requests that free space (deletes, compaction,
+    // revokes) are accepted.
+    over_quota = impl.options.quota_bytes > 0 && db_bytes() > impl.options.quota_bytes;
+    impl.wdb->prepare(kBegin).run();
+    try {
+      for (auto& item : batch) {
+        std::visit([this](auto& it) { exec(it); }, item);
+      }
+      if (batch_rev != impl.revision.load()) {
+        set_meta("revision", batch_rev);
+      }
+      changed_compaction = batch_compact != impl.compact_rev.load();
+      impl.wdb->prepare(kCommit).run();
+    } catch (...) {
+      try {
+        impl.wdb->exec("ROLLBACK");
+      } catch (const sql::SqliteError&) {
+        // SQLite may already have rolled back (e.g. after an I/O error); nothing else to undo.
+      }
+      throw;
+    }
+  } catch (const std::exception& e) {
+    const auto* sqlite = dynamic_cast<const sql::SqliteError*>(&e);
+    Error error = sqlite != nullptr ? sqlite_error(impl.options.path, *sqlite)
+                                    : errors::internal(std::string("write failed: ") + e.what());
+    log::warn(kComponent, "write batch of {} requests failed: {}", batch.size(), error.message);
+    view.clear();
+    pending.clear();
+    for (auto& item : batch) {
+      std::visit(
+          [&](auto& it) {
+            // Requests that failed on their own keep their error; the others wrote nothing.
+            if (!it.result || it.result->has_value()) {
+              it.result = error;
+            }
+            complete(it);
+          },
+          item);
+    }
+    return;
+  }
+
+  // Committed: publish the new state, then acknowledge in order, then wake watchers. The watchers
+  // to wake are chosen before the events move into the window.
+  auto to_notify = impl.watchers_for(pending);
+  {
+    // The only place the shared state changes. Lease attachments follow the keys: a key leaves its
+    // old lease's set and joins its new one; leases granted in this batch get their rows after the
+    // keys.
+    std::unique_lock lock(impl.mu);
+    for (const auto& [key, entry] : view.overlay()) {
+      auto it = impl.keys.find(key);
+      if (it != impl.keys.end() && it->second.kv.lease != 0) {
+        if (auto lease = impl.leases.find(it->second.kv.lease); lease != impl.leases.end()) {
+          lease->second.keys.erase(key);
+        }
+      }
+      if (entry) {
+        if (entry->kv.lease != 0) {
+          impl.leases[entry->kv.lease].keys.insert(key);
+        }
+        if (it != impl.keys.end()) {
+          it->second = *entry;
+        } else {
+          impl.keys.emplace(key, *entry);
+        }
+      } else if (it != impl.keys.end()) {
+        impl.keys.erase(it);
+      }
+    }
+    for (const auto& [id, row] : view.lease_overlay()) {
+      if (row) {
+        impl.leases[id].row = *row;
+      } else {
+        impl.leases.erase(id);
+      }
+    }
+    for (auto& rev : pending) {
+      impl.window_bytes += rev.bytes;
+      impl.window.push_back(std::move(rev));
+    }
+    // Older revisions leave the window; watchers that still need them read them from SQLite.
+    while (impl.window_bytes > impl.options.watch_window_bytes && !impl.window.empty()) {
+      impl.window_bytes -= impl.window.front().bytes;
+      impl.window.pop_front();
+    }
+    impl.revision.store(batch_rev);
+    impl.compact_rev.store(batch_compact);
+    impl.window_first = impl.window.empty() ? batch_rev + 1 : impl.window.front().revision;
+  }
+  view.clear();
+  if (changed_compaction) {
+    log::info(kComponent, "compaction point recorded at revision {}", batch_compact);
+  }
+  for (auto& item : batch) {
+    std::visit([](auto& it) { complete(it); }, item);
+  }
+  impl.notify_watchers(to_notify);
+  pending.clear();
+}
+
+// One history row per change, `current` pointing at the live row (removed for deletes), and the
+// watch events with prev_kv taken from the view now, so watchers never need a lookup for it.
+void Store::Impl::Writer::persist(Executor& ex) {
+  if (!ex.changed()) {
+    return;
+  }
+  const std::int64_t rev = ex.new_revision();
+  WindowRevision window_rev;
+  window_rev.revision = rev;
+  auto& insert = impl.wdb->prepare(kInsertHistory);
+  for (auto& change : ex.changes()) {
+    const KeyValue& kv = change.kv;
+    insert.bind(1, rev)
+        .bind(2, change.sub)
+        .bind_blob(3, kv.key)
+        .bind(4, kv.create_revision)
+        .bind(5, kv.version)
+        .bind(6, kv.lease)
+        .bind(7, change.deleted ? 1 : 0)
+        .bind_blob(8, kv.value)
+        .bind(9, change.prev ? change.prev->mod_revision : 0)
+        .bind(10, change.prev ? change.prev_sub : 0)
+        .run();
+    if (change.deleted) {
+      impl.wdb->prepare(kDeleteCurrent).bind_blob(1, kv.key).run();
+    } else {
+      impl.wdb->prepare(kUpsertCurrent).bind_blob(1, kv.key).bind(2, rev).bind(3, change.sub).run();
+    }
+    Event event;
+    event.type = change.deleted ? Event::Type::kDelete : Event::Type::kPut;
+    event.kv = kv;
+    event.prev_kv = change.prev;
+    window_rev.bytes += event_bytes(event);
+    window_rev.events.push_back(std::move(event));
+  }
+  pending.push_back(std::move(window_rev));
+  batch_rev = rev;
+}
+
+void Store::Impl::Writer::exec(Item<PutRequest, PutResponse>& item) {
+  if (over_quota) {
+    item.result = errors::too_many_requests(kErrNoSpace);
+    return;
+  }
+  Executor ex = executor();
+  auto result = ex.put(item.request);
+  if (!result) {
+    ex.rollback();
+  } else {
+    persist(ex);
+  }
+  item.result = std::move(result);
+}
+
+void Store::Impl::Writer::exec(Item<DeleteRangeRequest, DeleteRangeResponse>& item) {
+  Executor ex = executor();
+  auto result = ex.delete_range(item.request);
+  if (!result) {
+    ex.rollback();
+  } else {
+    persist(ex);
+  }
+  item.result = std::move(result);
+}
+
+// The branch path is computed before any op runs so that nested compares see the same snapshot as
+// the top-level ones (etcd evaluates them all up front).
+void Store::Impl::Writer::exec(Item<TxnRequest, TxnResponse>& item) {
+  if (over_quota && (has_put(item.request.success) || has_put(item.request.failure))) {
+    item.result = errors::too_many_requests(kErrNoSpace);
+    return;
+  }
+  Executor ex = executor();
+  auto path = txn_path(item.request, view);
+  auto result = ex.txn(item.request, path);
+  if (!result) {
+    ex.rollback();
+  } else {
+    persist(ex);
+  }
+  item.result = std::move(result);
+}
+
+// Only the compaction point is written here; reads below it fail from the publish on, and the rows
+// go later in slices (compaction_slice) so a large compaction never stalls writes.
+void Store::Impl::Writer::exec(Item<CompactRequest, CompactResponse>& item) {
+  const std::int64_t rev = item.request.revision;
+  if (rev <= batch_compact) {
+    item.result = errors::gone(kErrCompacted);
+    return;
+  }
+  if (rev > batch_rev) {
+    item.result = errors::out_of_range(kErrFutureRev);
+    return;
+  }
+  set_meta("compact_revision", rev);
+  batch_compact = rev;
+  item.result = CompactResponse{batch_rev};
+}
+
+// Granting takes no revision (as in etcd); the deadline is absolute wall-clock time so it survives
+// a restart.
+void Store::Impl::Writer::exec(Item<GrantRequest, LeaseGrantResponse>& item) {
+  if (over_quota) {
+    item.result = errors::too_many_requests(kErrNoSpace);
+    return;
+  }
+  std::int64_t ttl = std::max(item.request.ttl, impl.options.lease_min_ttl);
+  if (item.request.ttl > kMaxLeaseTtl) {
+    item.result = errors::out_of_range(kErrLeaseTtlTooLarge);
+    return;
+  }
+  std::int64_t id = item.request.id;
+  if (id == 0) {
+    do {
+      id = static_cast<std::int64_t>(rng() >> 1);  // positive int64
+    } while (id == 0 || view.lease_exists(id));
+  } else if (view.lease_exists(id)) {
+    item.result = errors::already_exists(kErrLeaseExists);
+    return;
+  }
+  LeaseRow row{ttl, impl.now_ms() + ttl * 1000};
+  impl.wdb->prepare(kUpsertLease).bind(1, id).bind(2, row.ttl).bind(3, row.deadline_ms).run();
+  view.set_lease(id, row, nullptr);
+  item.result = LeaseGrantResponse{batch_rev, id, ttl};
+}
+
+void Store::Impl::Writer::exec(Item<RevokeRequest, std::int64_t>& item) {
+  Executor ex = executor();
+  auto result = ex.revoke(item.request.id);
+  if (!result) {
+    ex.rollback();
+    item.result = std::move(result);
+    return;
+  }
+  persist(ex);
+  impl.wdb->prepare(kDeleteLease).bind(1, item.request.id).run();
+  item.result = std::move(result);
+}
+
+// A renewal is persisted like a grant, so a restart does not shorten a lease a client kept alive.
+void Store::Impl::Writer::exec(Item<KeepAliveRequest, std::int64_t>& item) {
+  auto row = view.lease(item.request.id);
+  const std::int64_t now = impl.now_ms();
+  if (!row || row->deadline_ms <= now) {
+    item.result = std::int64_t{0};  // unknown or already expired: etcd answers TTL 0
+    return;
+  }
+  row->deadline_ms = now + row->ttl * 1000;
+  impl.wdb->prepare(kUpsertLease)
+      .bind(1, item.request.id)
+      .bind(2, row->ttl)
+      .bind(3, row->deadline_ms)
+      .run();
+  view.set_lease(item.request.id, row, nullptr);
+  item.result = row->ttl;
+}
+
+void Store::Impl::Writer::exec(Item<DefragmentRequest, std::int64_t>& item) {
+  // Never batched (see run()); reaching here would be a bug, answer harmlessly.
+  item.result = batch_rev;
+}
+
+// Vacuum first so the checkpoint that follows can also shrink the main file.
+void Store::Impl::Writer::run_defragment(Item<DefragmentRequest, std::int64_t>& item) {
+  try {
+    impl.wdb->exec("PRAGMA incremental_vacuum");
+    impl.wdb->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    item.result = impl.revision.load();
+  } catch (const sql::SqliteError& e) {
+    item.result = sqlite_error(impl.options.path, e);
+  }
+  complete(item);
+}
+
+// --- background work
+// ------------------------------------------------------------------------------
+
+// One slice of at most compaction_slice revisions, in its own transaction. Progress is persisted
+// (compacted_through), so an interrupted compaction resumes after a restart. A failed slice is
+// retried a second later rather than in a tight loop.
+void Store::Impl::Writer::compaction_slice() {
+  std::int64_t from = 0;
+  {
+    std::lock_guard lock(impl.queue_mu);
+    from = impl.compacted_through + 1;
+  }
+  const std::int64_t target = impl.compact_rev.load();
+  const std::int64_t to =
+      std::min(target, from + std::max<std::int64_t>(impl.options.compaction_slice, 1) - 1);
+  try {
+    impl.wdb->prepare(kBegin).run();
+    try {
+      struct Row {
+        std::int64_t rev, sub, deleted, prev_rev, prev_sub;
+      };
+      std::vector<Row> rows;
+      {
+        auto& select = impl.wdb->prepare(kSliceRows);
+        sql::StatementReset guard(select);
+        select.bind(1, from).bind(2, to);
+        while (select.step()) {
+          rows.push_back({select.column_int64(0), select.column_int64(1), select.column_int64(2),
+                          select.column_int64(3), select.column_int64(4)});
+        }
+      }
+      // Each row supersedes the one it points at; a tombstone also removes itself. What survives is
+      // the newest version <= the compaction point of every key still live there.
+      auto& del = impl.wdb->prepare(kDeleteRow);
+      for (const auto& row : rows) {
+        if (row.prev_rev != 0) {
+          del.bind(1, row.prev_rev).bind(2, row.prev_sub).run();
+        }
+        if (row.deleted != 0) {
+          del.bind(1, row.rev).bind(2, row.sub).run();
+        }
+      }
+      set_meta("compacted_through", to);
+      impl.wdb->prepare(kCommit).run();
+    } catch (...) {
+      try {
+        impl.wdb->exec("ROLLBACK");
+      } catch (const sql::SqliteError&) {
+      }
+      throw;
+    }
+    if (to >= target) {
+      impl.wdb->exec("PRAGMA incremental_vacuum");
+    }
+  } catch (const sql::SqliteError& e) {
+    log::warn(kComponent, "compaction of revisions {}..{} failed, retrying: {}", from, to,
+              e.what());
+    retry_compaction_at = Clock::now() + std::chrono::seconds(1);
+    return;
+  }
+  {
+    std::lock_guard lock(impl.queue_mu);
+    impl.compacted_through = to;
+  }
+  impl.compaction_cv.notify_all();
+}
+
+// Expired leases are revoked through an ordinary batch, so their deletions get revisions, watch
+// events and persistence exactly like a client's revoke.
+void Store::Impl::Writer::expire_leases() {
+  const std::int64_t now = impl.now_ms();
+  std::vector<WriteItem> batch;
+  for (const auto& [id, lease] : impl.leases) {
+    if (lease.row.deadline_ms <= now) {
+      batch.emplace_back(Item<RevokeRequest, std::int64_t>{RevokeRequest{id}, {}, std::nullopt});
+      if (batch.size() >= kMaxExpiriesPerCheck) {
+        break;
+      }
+    }
+  }
+  if (!batch.empty()) {
+    log::debug(kComponent, "expiring {} leases", batch.size());
+    run_batch(batch);
+  }
+}
+
+// Keeps both the newest compaction_keep_revisions revisions and every revision younger than
+// compaction_keep_duration: the (time, revision) samples tell which revision was current that long
+// ago.
+void Store::Impl::Writer::auto_compact() {
+  const auto& opts = impl.options;
+  const std::int64_t now = impl.now_ms();
+  const std::int64_t current = impl.revision.load();
+  samples.emplace_back(now, current);
+  // The newest sample old enough bounds what may go; drop samples older than it.
+  const std::int64_t horizon = now - opts.compaction_keep_duration.count();
+  while (samples.size() > 1 && samples[1].first <= horizon) {
+    samples.pop_front();
+  }
+  if (samples.empty() || samples.front().first > horizon) {
+    return;
+  }
+  std::int64_t target = std::min(current - opts.compaction_keep_revisions, samples.front().second);
+  if (target <= impl.compact_rev.load() || target < 1) {
+    return;
+  }
+  std::vector<WriteItem> batch;
+  batch.emplace_back(
+      Item<CompactRequest, CompactResponse>{CompactRequest{target}, {}, std::nullopt});
+  run_batch(batch);
+}
+
+// Runs only after checkpoint_idle without writes: a TRUNCATE checkpoint resets the WAL file to zero
+// bytes, which bounds it even when autocheckpoint's PASSIVE runs could not finish under load.
+void Store::Impl::Writer::checkpoint() {
+  // TRUNCATE waits for readers through the busy handler; never let that stall the writer.
+  sqlite3_busy_timeout(impl.wdb->handle(), 0);
+  try {
+    impl.wdb->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  } catch (const sql::SqliteError& e) {
+    log::debug(kComponent, "idle checkpoint skipped: {}", e.what());
+  }
+  sqlite3_busy_timeout(impl.wdb->handle(), 5000);
+}
+
+}  // namespace skiff::kv

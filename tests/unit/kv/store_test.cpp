@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "skiff/kv/store.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "kv_test_util.hpp"
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+using namespace skiff::kv;
+using namespace skiff::kv::test;
+
+TEST_CASE("revision, keys, history and the compaction point persist across reopen", "[kv]") {
+  TestStore s;
+  put(*s, "p/a", "1");  // 2
+  put(*s, "p/a", "2");  // 3
+  put(*s, "p/b", "3");  // 4
+  del(*s, "p/b");       // 5
+  put(*s, "p/c", "4");  // 6
+  REQUIRE(s->compact_sync(3));
+  s.reopen();
+  CHECK(s->current_revision() == 6);
+  CHECK(s->compact_revision() == 3);
+  CHECK(keys_of(range(*s, prefix_request("p/"))) == std::vector<std::string>{"p/a", "p/c"});
+  auto a = get(*s, "p/a").kvs.at(0);
+  CHECK(a.version == 2);
+  CHECK(a.create_revision == 2);
+  CHECK(a.mod_revision == 3);
+  CHECK(get(*s, "p/b", 4).kvs.at(0).value == "3");
+  CHECK(get(*s, "p/b", 5).kvs.empty());
+  CHECK(put(*s, "p/d", "5").revision == 7);
+  auto status = s->status();
+  CHECK(status.revision == 7);
+  CHECK(status.compact_revision == 3);
+  CHECK(status.keys == 3);
+  CHECK(status.db_size > 0);
+  CHECK(status.db_size_in_use > 0);
+  CHECK(status.db_size_in_use <= status.db_size);
+}
+
+TEST_CASE("the file uses WAL with incremental auto-vacuum and the WAL is truncated when idle",
+          "[kv]") {
+  TestStore s;
+  for (int i = 0; i < 200; ++i) {
+    put(*s, "wal/" + std::to_string(i), std::string(1000, 'w'));
+  }
+  CHECK(sql_text(s.options.path, "PRAGMA journal_mode") == "wal");
+  CHECK(sql_int(s.options.path, "PRAGMA auto_vacuum") == 2);  // INCREMENTAL
+  CHECK(sql_int(s.options.path, "SELECT value FROM meta WHERE name = 'schema_version'") == 1);
+  CHECK(sql_int(s.options.path, "SELECT value FROM meta WHERE name = 'revision'") == 201);
+  // checkpoint_idle is 50 ms in tests.
+  CHECK(skiff::testing::eventually([&] {
+    std::error_code ec;
+    return std::filesystem::file_size(s.options.path + "-wal", ec) == 0 && !ec;
+  }));
+  CHECK(get(*s, "wal/7").kvs.size() == 1);
+}
+
+TEST_CASE("64 concurrent puts are all acknowledged with distinct consecutive revisions", "[kv]") {
+  TestStore s([](StoreOptions& o) { o.sync_full = true; });
+  constexpr int kThreads = 64;
+  constexpr int kPerThread = 20;
+  std::mutex mu;
+  std::vector<std::int64_t> revisions;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  auto start = std::chrono::steady_clock::now();
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        PutRequest request{fmt::format("gc/{}/{}", t, i), "value", 0, false, false, false};
+        auto r = s->put_sync(request);
+        if (!r) {
+          failures.fetch_add(1);
+          continue;
+        }
+        std::lock_guard lock(mu);
+        revisions.push_back(r->revision);
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  WARN("group commit: " << kThreads * kPerThread << " puts from " << kThreads << " threads in "
+                        << elapsed << " s = " << static_cast<int>(kThreads * kPerThread / elapsed)
+                        << " puts/s (synchronous=FULL)");
+  CHECK(failures.load() == 0);
+  std::sort(revisions.begin(), revisions.end());
+  std::vector<std::int64_t> expected;
+  for (int i = 0; i < kThreads * kPerThread; ++i) {
+    expected.push_back(2 + i);
+  }
+  CHECK(revisions == expected);
+  CHECK(s->current_revision() == 1 + kThreads * kPerThread);
+  CHECK(range(*s, prefix_request("gc/")).count == kThreads * kPerThread);
+}
+
+TEST_CASE("callbacks run in commit order", "[kv]") {
+  TestStore s;
+  std::vector<std::int64_t> order;
+  std::mutex mu;
+  std::atomic<int> done{0};
+  for (int i = 0; i < 500; ++i) {
+    PutRequest request{"order", std::to_string(i), 0, false, false, false};
+    s->put(request, [&](skiff::Result<PutResponse> r) {
+      std::lock_guard lock(mu);
+      order.push_back(r ? r->revision : -1);
+      done.fetch_add(1);
+    });
+  }
+  REQUIRE(skiff::testing::eventually([&] { return done.load() == 500; }));
+  std::lock_guard lock(mu);
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    CHECK(order[i] == static_cast<std::int64_t>(i) + 2);
+  }
+  CHECK(get(*s, "order").kvs.at(0).value == "499");
+}
+
+TEST_CASE("the store finishes queued writes when it is destroyed", "[kv]") {
+  skiff::testing::TempDir dir;
+  auto options = test_options(dir);
+  std::atomic<int> acked{0};
+  {
+    auto store = open_store(options);
+    for (int i = 0; i < 300; ++i) {
+      PutRequest request{"q/" + std::to_string(i), "v", 0, false, false, false};
+      store->put(request, [&](skiff::Result<PutResponse> r) {
+        if (r) {
+          acked.fetch_add(1);
+        }
+      });
+    }
+  }
+  CHECK(acked.load() == 300);
+  auto store = open_store(options);
+  CHECK(range(*store, prefix_request("q/")).count == 300);
+}
+
+TEST_CASE("open reports an unopenable, corrupt or read-only database clearly", "[kv]") {
+  skiff::testing::TempDir dir;
+  StoreOptions options = test_options(dir);
+
+  SECTION("a path that is a directory") {
+    std::filesystem::create_directories(dir.file("adir"));
+    options.path = dir.file("adir");
+    auto r = Store::open(options);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().reason == skiff::Reason::kUnavailable);
+    CHECK_THAT(r.error().message, Catch::Contains("cannot open database " + options.path));
+  }
+  SECTION("a folder that cannot be created") {
+    std::ofstream(dir.file("plain-file")) << "x";
+    options.path = dir.file("plain-file") + "/sub/state.db";
+    auto r = Store::open(options);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().reason == skiff::Reason::kUnavailable);
+    CHECK_THAT(r.error().message, Catch::Contains("cannot open database " + options.path));
+  }
+  SECTION("a file that is not a database") {
+    options.path = dir.file("garbage.db");
+    std::ofstream(options.path) << std::string(8192, 'x');
+    auto r = Store::open(options);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().reason == skiff::Reason::kUnavailable);
+    CHECK_THAT(r.error().message, Catch::Contains("database " + options.path + " is corrupt"));
+  }
+  SECTION("a damaged database") {
+    options.path = dir.file("damaged.db");
+    {
+      auto store = open_store(options);
+      for (int i = 0; i < 300; ++i) {
+        put(*store, fmt::format("d/{:04}", i), std::string(200, 'd'));
+      }
+    }
+    // Overwrite pages in the middle of the file (the header stays valid).
+    {
+      std::fstream f(options.path, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(4096 * 3);
+      std::string junk(4096 * 4, '\x5a');
+      f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+    }
+    auto r = Store::open(options);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().reason == skiff::Reason::kUnavailable);
+    CHECK_THAT(r.error().message, Catch::Contains("is corrupt"));
+  }
+  SECTION("a read-only file") {
+    if (geteuid() == 0) {
+      WARN("running as root: file permissions cannot make the database read-only; skipped");
+      return;
+    }
+    {
+      auto store = open_store(options);
+      put(*store, "ro", "v");
+    }
+    std::filesystem::permissions(options.path, std::filesystem::perms::owner_read);
+    auto r = Store::open(options);
+    std::filesystem::permissions(
+        options.path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().reason == skiff::Reason::kUnavailable);
+    CHECK_THAT(r.error().message, Catch::Contains("is not writable"));
+  }
+}
+
+TEST_CASE("a quota on the file size refuses puts but allows deletes and compaction", "[kv]") {
+  TestStore s([](StoreOptions& o) { o.quota_bytes = 256 * 1024; });
+  const std::string value(8 * 1024, 'q');
+  int written = 0;
+  skiff::Error last;
+  for (int i = 0; i < 200; ++i) {
+    PutRequest request{"quota/" + std::to_string(i), value, 0, false, false, false};
+    auto r = s->put_sync(request);
+    if (!r) {
+      last = r.error();
+      break;
+    }
+    ++written;
+  }
+  REQUIRE(written < 200);
+  CHECK(last.reason == skiff::Reason::kTooManyRequests);
+  CHECK(last.message == kErrNoSpace);
+  auto grant = s->lease_grant_sync(0, 10);
+  REQUIRE_FALSE(grant);
+  CHECK(grant.error().message == kErrNoSpace);
+  TxnRequest txn_put;
+  txn_put.success = {op_put("quota/x", "v")};
+  CHECK_FALSE(s->txn_sync(txn_put).has_value());
+  // Reads keep working, and so do deletes and compaction.
+  CHECK(range(*s, prefix_request("quota/")).count == written);
+  auto deleted = s->delete_range_sync(DeleteRangeRequest{"quota/", prefix_end("quota/"), false});
+  REQUIRE(deleted);
+  CHECK(deleted->deleted == written);
+  REQUIRE(s->compact_sync(s->current_revision()));
+  s->wait_compaction_idle_for_test();
+  std::promise<skiff::Result<std::int64_t>> defragged;
+  s->defragment([&](skiff::Result<std::int64_t> r) { defragged.set_value(std::move(r)); });
+  REQUIRE(defragged.get_future().get().has_value());
+  // With the space given back, writes are accepted again.
+  CHECK(s->put_sync(PutRequest{"quota/again", "v", 0, false, false, false}).has_value());
+}
+
+TEST_CASE("a disk write error fails the batch clearly while reads keep working", "[kv]") {
+  TestStore s([](StoreOptions& o) { o.checkpoint_idle = std::chrono::hours(1); });
+  put(*s, "io/a", "1");
+  // Make every write that grows a file fail with EFBIG (an I/O error to SQLite), as a full or
+  // broken disk would, without needing root or a special filesystem.
+  struct rlimit saved {};
+  REQUIRE(getrlimit(RLIMIT_FSIZE, &saved) == 0);
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  std::error_code ec;
+  auto wal_size = std::filesystem::file_size(s.options.path + "-wal", ec);
+  auto db_size = std::filesystem::file_size(s.options.path);
+  struct rlimit tight = saved;
+  tight.rlim_cur = std::max<rlim_t>(wal_size, db_size) + 1024;
+  REQUIRE(setrlimit(RLIMIT_FSIZE, &tight) == 0);
+  PutRequest big{"io/b", std::string(1 << 20, 'b'), 0, false, false, false};
+  auto failed = s->put_sync(big);
+  REQUIRE(setrlimit(RLIMIT_FSIZE, &saved) == 0);
+  std::signal(SIGXFSZ, old_handler);
+  REQUIRE_FALSE(failed);
+  INFO(failed.error().message);
+  CHECK(failed.error().reason == skiff::Reason::kUnavailable);
+  CHECK_THAT(failed.error().message, Catch::Contains("database " + s.options.path));
+  CHECK(s->current_revision() == 2);
+  CHECK(get(*s, "io/a").kvs.at(0).value == "1");
+  CHECK(get(*s, "io/b").kvs.empty());
+  // The next write works and takes the next revision; nothing of the failed batch is visible.
+  CHECK(put(*s, "io/c", "3").revision == 3);
+  s.reopen();
+  CHECK(s->current_revision() == 3);
+  CHECK(get(*s, "io/b").kvs.empty());
+  CHECK(get(*s, "io/c").kvs.size() == 1);
+}
