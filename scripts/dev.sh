@@ -7,26 +7,31 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD_DIR:-build}
 
+# setup_and_build DIR [meson options...]: configure once, then build (only the targets in $TARGETS if set).
 setup_and_build() {
-  if [ -f "$BUILD/build.ninja" ]; then
-    meson setup --reconfigure "$BUILD" >/dev/null
+  local dir=$1
+  shift
+  if [ -f "$dir/build.ninja" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null
   else
-    meson setup "$BUILD" --buildtype=debugoptimized
+    meson setup "$dir" "$@"
   fi
-  ninja -C "$BUILD" -j "$(nproc)"
+  ninja -C "$dir" -j "$(nproc)" ${TARGETS:-}
 }
 
 case "${1:-}" in
   server)
     shift
     scripts/install-deps.sh
-    setup_and_build
-    exec "$BUILD/skiff" server "$@"
+    # The release binary: static, optimised, only the `skiff` target.
+    TARGETS=skiff setup_and_build "${RELEASE_DIR:-build-release}" --buildtype=release \
+      -Dstatic_binary=true -Dtests=false
+    exec "${RELEASE_DIR:-build-release}/skiff" server "$@"
     ;;
   test)
     shift
     scripts/install-deps.sh --with-tests
-    setup_and_build
+    setup_and_build "$BUILD" --buildtype=debugoptimized
     status=0
     meson test -C "$BUILD" --print-errorlogs --num-processes 2 "$@" || status=$?
     python3 - "$BUILD/meson-logs/testlog.json" <<'PY'
