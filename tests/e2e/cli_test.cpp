@@ -9,20 +9,16 @@
 #include <fstream>
 #include <regex>
 
-#include "process.hpp"
+#include "e2e_util.hpp"
 #include "skiff_test.hpp"
 
 namespace {
 
 using skiff::testing::Process;
+using skiff::testing::skiff_bin;
+using skiff::testing::wait_for_etcd_endpoint;
 using skiff::testing::TempDir;
 using namespace std::chrono_literals;
-
-std::string skiff_bin() {
-  const char* bin = std::getenv("SKIFF_BIN");
-  REQUIRE(bin != nullptr);
-  return bin;
-}
 
 struct Outcome {
   int status;
@@ -38,32 +34,19 @@ Outcome run_skiff(const TempDir& dir, std::vector<std::string> args) {
   return {*status, p.stdout_text(), p.stderr_text()};
 }
 
-// Waits for the server's "listening on HOST:PORT" log line and returns the endpoint.
-std::string wait_for_etcd_endpoint(Process& server) {
-  std::string endpoint;
-  const std::regex re("etcd v3 endpoint listening on ([0-9.]+:[0-9]+)");
-  bool found = skiff::testing::eventually(
-      [&] {
-        std::smatch m;
-        std::string err = server.stderr_text();
-        if (std::regex_search(err, m, re)) {
-          endpoint = m[1];
-          return true;
-        }
-        return !server.running();
-      },
-      30s);
-  REQUIRE(found);
-  INFO(server.stderr_text());
-  REQUIRE(!endpoint.empty());
-  return endpoint;
+// The member_id in an `endpoint status -w json` answer.
+std::string member_id(const std::string& status_json) {
+  std::smatch m;
+  if (std::regex_search(status_json, m, std::regex(R"("member_id":([0-9]+))"))) {
+    return m[1];
+  }
+  return {};
 }
 
-std::string etcdctl(const std::string& endpoint, const std::string& args) {
+// etcdctl that must succeed; returns its output.
+std::string etcdctl_ok(const std::string& endpoint, const std::string& args) {
   std::string out;
-  int rc = skiff::testing::run_command("ETCDCTL_API=3 etcdctl --dial-timeout=5s --command-timeout=10s "
-                                       "--endpoints=" + endpoint + " " + args + " 2>&1",
-                                       &out);
+  int rc = skiff::testing::etcdctl(endpoint, args, &out);
   INFO("etcdctl " << args << " -> " << out);
   REQUIRE(rc == 0);
   return out;
@@ -147,11 +130,13 @@ TEST_CASE("skiff server stops in order on SIGTERM and SIGINT and keeps its data"
   TempDir dir;
   std::vector<std::string> args = {skiff_bin(), "server", "--data-dir", dir.file("data"),
                                    "--etcd-listen", "127.0.0.1:0"};
+  std::string first_member;
   {
     Process server(args, dir.file("first"));
     auto endpoint = wait_for_etcd_endpoint(server);
-    etcdctl(endpoint, "put /registry/a one");
-    etcdctl(endpoint, "put /registry/b two");
+    etcdctl_ok(endpoint, "put /registry/a one");
+    etcdctl_ok(endpoint, "put /registry/b two");
+    first_member = member_id(etcdctl_ok(endpoint, "endpoint status -w json"));
     server.signal(SIGTERM);
     auto status = server.wait_for(20s);
     REQUIRE(status.has_value());
@@ -161,11 +146,13 @@ TEST_CASE("skiff server stops in order on SIGTERM and SIGINT and keeps its data"
   {
     Process server(args, dir.file("second"));
     auto endpoint = wait_for_etcd_endpoint(server);
-    auto out = etcdctl(endpoint, "get /registry/ --prefix --print-value-only");
+    auto out = etcdctl_ok(endpoint, "get /registry/ --prefix --print-value-only");
     CHECK(out == "one\ntwo\n");
-    // The cluster identity is stable across restarts.
-    auto status_json = etcdctl(endpoint, "endpoint status -w json");
+    // The revision and the cluster identity survive the restart.
+    auto status_json = etcdctl_ok(endpoint, "endpoint status -w json");
     CHECK(status_json.find("\"revision\":3") != std::string::npos);
+    CHECK(!first_member.empty());
+    CHECK(member_id(status_json) == first_member);
     server.signal(SIGINT);
     auto status = server.wait_for(20s);
     REQUIRE(status.has_value());

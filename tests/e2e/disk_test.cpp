@@ -10,46 +10,17 @@
 #include <cstdlib>
 #include <regex>
 
-#include "process.hpp"
+#include "e2e_util.hpp"
 #include "skiff_test.hpp"
 
 namespace {
 
+using skiff::testing::etcdctl;
 using skiff::testing::Process;
+using skiff::testing::skiff_bin;
+using skiff::testing::wait_for_etcd_endpoint;
 using skiff::testing::TempDir;
 using namespace std::chrono_literals;
-
-std::string skiff_bin() {
-  const char* bin = std::getenv("SKIFF_BIN");
-  REQUIRE(bin != nullptr);
-  return bin;
-}
-
-std::string wait_for_etcd_endpoint(Process& server) {
-  std::string endpoint;
-  const std::regex re("etcd v3 endpoint listening on ([0-9.]+:[0-9]+)");
-  REQUIRE(skiff::testing::eventually(
-      [&] {
-        std::smatch m;
-        std::string err = server.stderr_text();
-        if (std::regex_search(err, m, re)) {
-          endpoint = m[1];
-          return true;
-        }
-        return !server.running();
-      },
-      30s));
-  INFO(server.stderr_text());
-  REQUIRE(!endpoint.empty());
-  return endpoint;
-}
-
-int etcdctl(const std::string& endpoint, const std::string& args, std::string* out,
-            const std::string& stdin_data = {}) {
-  return skiff::testing::run_command("ETCDCTL_API=3 etcdctl --dial-timeout=5s --command-timeout=20s "
-                                     "--endpoints=" + endpoint + " " + args + " 2>&1",
-                                     out, stdin_data);
-}
 
 // A tmpfs of `size` mounted on `dir` for the test's lifetime.
 class TmpfsMount {
