@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-// Small helpers shared by Skiff's benchmark programs (bench/*.cpp): an ordered JSON value for the one
-// result document each program prints, latency summaries, process/disk probes read from /proc and the
-// file system, and a minimal "--flag value" parser. Header-only: the benchmarks are separate executables
-// and share nothing else. Not thread-safe unless a function says so.
+// Small helpers shared by Skiff's benchmark programs (bench/*.cpp): an ordered JSON value for the
+// one result document each program prints, latency summaries, process/disk probes read from /proc
+// and the file system, and a minimal "--flag value" parser. Header-only: the benchmarks are
+// separate executables and share nothing else. Not thread-safe unless a function says so.
 
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -43,16 +43,17 @@ class Json {
   using Object = std::vector<std::pair<std::string, Json>>;
   using Array = std::vector<Json>;
 
+  // Implicit on purpose: figures convert to Json wherever a Json is expected.
   Json() = default;
-  Json(bool v) : value_(v) {}                                   // NOLINT(google-explicit-constructor)
-  Json(int v) : value_(static_cast<std::int64_t>(v)) {}         // NOLINT(google-explicit-constructor)
-  Json(long v) : value_(static_cast<std::int64_t>(v)) {}        // NOLINT(google-explicit-constructor)
-  Json(long long v) : value_(static_cast<std::int64_t>(v)) {}   // NOLINT(google-explicit-constructor)
+  Json(bool v) : value_(v) {}                                           // NOLINT
+  Json(int v) : value_(static_cast<std::int64_t>(v)) {}                 // NOLINT
+  Json(long v) : value_(static_cast<std::int64_t>(v)) {}                // NOLINT
+  Json(long long v) : value_(static_cast<std::int64_t>(v)) {}           // NOLINT
   Json(unsigned long v) : value_(static_cast<std::int64_t>(v)) {}       // NOLINT
   Json(unsigned long long v) : value_(static_cast<std::int64_t>(v)) {}  // NOLINT
-  Json(double v) : value_(v) {}                                 // NOLINT(google-explicit-constructor)
-  Json(std::string v) : value_(std::move(v)) {}                 // NOLINT(google-explicit-constructor)
-  Json(const char* v) : value_(std::string(v)) {}               // NOLINT(google-explicit-constructor)
+  Json(double v) : value_(v) {}                                         // NOLINT
+  Json(std::string v) : value_(std::move(v)) {}                         // NOLINT
+  Json(const char* v) : value_(std::string(v)) {}                       // NOLINT
 
   static Json object() {
     Json j;
@@ -94,11 +95,21 @@ class Json {
     out += '"';
     for (unsigned char c : s) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\r': out += "\\r"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
         default:
           if (c < 0x20) {
             char buf[8];
@@ -131,8 +142,10 @@ class Json {
         // Trim trailing zeros ("12.5000" -> "12.5", "3.0000" -> "3").
         std::string s = buf;
         if (s.find('.') != std::string::npos) {
-          while (!s.empty() && s.back() == '0') s.pop_back();
-          if (!s.empty() && s.back() == '.') s.pop_back();
+          while (!s.empty() && s.back() == '0')
+            s.pop_back();
+          if (!s.empty() && s.back() == '.')
+            s.pop_back();
         }
         out += s;
       }
@@ -220,7 +233,8 @@ inline std::optional<std::int64_t> proc_status_kib(int pid, std::string_view fie
   return std::nullopt;
 }
 
-/// User + system CPU seconds a process has used so far (/proc/<pid>/stat fields 14 and 15); nullopt if gone.
+/// User + system CPU seconds a process has used so far (/proc/<pid>/stat fields 14 and 15); nullopt
+/// if gone.
 inline std::optional<double> proc_cpu_seconds(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string stat;
@@ -247,7 +261,9 @@ inline std::optional<double> proc_cpu_seconds(int pid) {
 inline double self_cpu_seconds() {
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
-  auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; };
+  auto secs = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  };
   return secs(usage.ru_utime) + secs(usage.ru_stime);
 }
 
@@ -266,7 +282,8 @@ inline Json rss_sample(int pid) {
   return j;
 }
 
-/// Bytes under `dir`: apparent (file sizes) and allocated (st_blocks * 512), like `du -b` / `du -B1`.
+/// Bytes under `dir`: apparent (file sizes) and allocated (st_blocks * 512), like `du -b` / `du
+/// -B1`.
 struct DiskUsage {
   std::int64_t apparent = 0;
   std::int64_t allocated = 0;
@@ -301,8 +318,8 @@ inline Json disk_sample(const std::string& dir) {
   return j;
 }
 
-/// "--name value" / "--name=value" / "--flag" arguments. Unknown flags are an error (the caller lists
-/// the known ones), so a typo never silently runs the default.
+/// "--name value" / "--name=value" / "--flag" arguments. Unknown flags are an error (the caller
+/// lists the known ones), so a typo never silently runs the default.
 class Args {
  public:
   Args(int argc, char** argv) {
@@ -366,7 +383,8 @@ inline std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
-/// etcd's range end for a prefix: the last byte incremented, trailing 0xFF bytes dropped; "\0" if none left.
+/// etcd's range end for a prefix: the last byte incremented, trailing 0xFF bytes dropped; "\0" if
+/// none left.
 inline std::string prefix_range_end(std::string prefix) {
   while (!prefix.empty()) {
     auto last = static_cast<unsigned char>(prefix.back());

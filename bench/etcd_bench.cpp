@@ -1,23 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // etcd_bench: a load generator for any etcd v3 gRPC endpoint (Debian's etcd, `skiff server
-// --etcd-listen`). It runs the selected phases one after the other on one channel and prints one JSON
-// document with the results (also written to --out). Point it only at a dedicated endpoint: it deletes
-// everything under --prefix first.
+// --etcd-listen`). It runs the selected phases one after the other on one channel and prints one
+// JSON document with the results (also written to --out). Point it only at a dedicated endpoint: it
+// deletes everything under --prefix first.
 //
 // Phases (--phases, comma-separated; default all, in this order):
 //   seqput     N sequential Puts, 1 KiB values, keys <prefix>seq/%08d        ops/s, p50/p90/p99/max
 //   pipeput    N Puts with --inflight outstanding (async API, one thread)     ops/s, latency
 //   txncreate  kube-apiserver create Txn (mod_revision(k)==0 ? put), sequential and --inflight
-//   txncas     kube-apiserver CAS update Txn (mod_revision(k)==r ? put : range k), sequential and --inflight
-//   range      full / keys_only / count_only / single key / pages of 500 over --range-keys keys
-//   watch      one watch on a prefix, sequential Puts: Put start -> event received, Put ack -> event
-//   fanout     --fanout-watchers watchers on one prefix over --fanout-streams streams; one Put per round:
+//   txncas     kube-apiserver CAS update Txn (mod_revision(k)==r ? put : range k), sequential and
+//   --inflight range      full / keys_only / count_only / single key / pages of 500 over
+//   --range-keys keys watch      one watch on a prefix, sequential Puts: Put start -> event
+//   received, Put ack -> event fanout     --fanout-watchers watchers on one prefix over
+//   --fanout-streams streams; one Put per round:
 //              time until every watcher received it
 // After each phase: VmRSS/VmHWM of --pid, bytes under --data-dir, and Maintenance.Status.
 //
-// Every call has a deadline and every wait a timeout, so a stuck server ends the run with errors in the
-// JSON instead of hanging it.
+// Every call has a deadline and every wait a timeout, so a stuck server ends the run with errors in
+// the JSON instead of hanging it.
 
 #include <atomic>
 #include <chrono>
@@ -55,10 +56,10 @@ struct Options {
   std::string data_dir;
   std::string label;
   std::string out;
-  std::size_t n = 10000;           // seqput / pipeput
+  std::size_t n = 10000;  // seqput / pipeput
   std::size_t value_size = 1024;
   std::size_t inflight = 64;
-  std::size_t txn_n = 2000;        // per txn variant
+  std::size_t txn_n = 2000;  // per txn variant
   std::size_t range_keys = 10000;
   std::size_t range_runs = 20;
   std::size_t page = 500;
@@ -69,7 +70,9 @@ struct Options {
   bool clean = true;
 };
 
-std::chrono::system_clock::time_point call_deadline() { return std::chrono::system_clock::now() + kCallTimeout; }
+std::chrono::system_clock::time_point call_deadline() {
+  return std::chrono::system_clock::now() + kCallTimeout;
+}
 
 /// Counts failed calls of one phase and keeps the first message.
 struct ErrorLog {
@@ -82,7 +85,8 @@ struct ErrorLog {
     }
   }
   void add(const grpc::Status& status) {
-    add("grpc code " + std::to_string(static_cast<int>(status.error_code())) + ": " + status.error_message());
+    add("grpc code " + std::to_string(static_cast<int>(status.error_code())) + ": " +
+        status.error_message());
   }
   bool too_many() const { return count >= kMaxErrors; }
   void into(Json& j) const {
@@ -111,9 +115,9 @@ struct PipelineResult {
 };
 
 /// Issues `total` unary calls with at most `inflight` outstanding, all from this thread over one
-/// CompletionQueue (gRPC's async API): `start(index, context, cq)` starts call `index` and returns its
-/// reader; `check(index, response)` says whether the answer is the expected one. Calls complete in any
-/// order; each call's latency is start -> completion.
+/// CompletionQueue (gRPC's async API): `start(index, context, cq)` starts call `index` and returns
+/// its reader; `check(index, response)` says whether the answer is the expected one. Calls complete
+/// in any order; each call's latency is start -> completion.
 template <class Response, class Start, class Check>
 PipelineResult run_pipelined(std::size_t total, std::size_t inflight, Start start, Check check) {
   PipelineResult result;
@@ -179,7 +183,8 @@ struct WatchRound {
 };
 
 std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
 }
 
 double ms_since(Clock::time_point from, std::int64_t ns) {
@@ -188,11 +193,13 @@ double ms_since(Clock::time_point from, std::int64_t ns) {
 
 class Bench {
  public:
-  explicit Bench(Options options) : options_(std::move(options)), value_(make_value(options_.value_size)) {
+  explicit Bench(Options options)
+      : options_(std::move(options)), value_(make_value(options_.value_size)) {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(256 << 20);
     args.SetMaxSendMessageSize(256 << 20);
-    channel_ = grpc::CreateCustomChannel(options_.endpoint, grpc::InsecureChannelCredentials(), args);
+    channel_ =
+        grpc::CreateCustomChannel(options_.endpoint, grpc::InsecureChannelCredentials(), args);
     kv_ = pb::KV::NewStub(channel_);
     watch_ = pb::Watch::NewStub(channel_);
     maintenance_ = pb::Maintenance::NewStub(channel_);
@@ -204,10 +211,15 @@ class Bench {
     result.set("label", options_.label);
     result.set("endpoint", options_.endpoint);
     Json opts = Json::object();
-    opts.set("n", options_.n).set("value_size", options_.value_size).set("inflight", options_.inflight);
-    opts.set("txn_n", options_.txn_n).set("range_keys", options_.range_keys).set("range_runs", options_.range_runs);
+    opts.set("n", options_.n)
+        .set("value_size", options_.value_size)
+        .set("inflight", options_.inflight);
+    opts.set("txn_n", options_.txn_n)
+        .set("range_keys", options_.range_keys)
+        .set("range_runs", options_.range_runs);
     opts.set("watch_puts", options_.watch_puts).set("fanout_watchers", options_.fanout_watchers);
-    opts.set("fanout_streams", options_.fanout_streams).set("fanout_rounds", options_.fanout_rounds);
+    opts.set("fanout_streams", options_.fanout_streams)
+        .set("fanout_rounds", options_.fanout_rounds);
     result.set("options", opts);
     if (!channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
       result.set("error", "cannot connect to " + options_.endpoint);
@@ -333,7 +345,9 @@ class Bench {
         [](std::size_t, const pb::PutResponse& resp) { return resp.header().revision() > 0; });
   }
 
-  Json pipeput() { return pipeline_json(pipelined_puts(options_.prefix + "pipe/", options_.n), options_.inflight); }
+  Json pipeput() {
+    return pipeline_json(pipelined_puts(options_.prefix + "pipe/", options_.n), options_.inflight);
+  }
 
   // ---- kube-apiserver-shaped transactions
 
@@ -351,7 +365,8 @@ class Bench {
     return req;
   }
 
-  /// apiserver update (GuaranteedUpdate): IF mod_revision(key) == rev THEN put(key) ELSE range(key).
+  /// apiserver update (GuaranteedUpdate): IF mod_revision(key) == rev THEN put(key) ELSE
+  /// range(key).
   pb::TxnRequest cas_txn(const std::string& key, std::int64_t rev) const {
     pb::TxnRequest req;
     auto* cmp = req.add_compare();
@@ -414,12 +429,14 @@ class Bench {
     seq_mods_.assign(options_.txn_n, 0);
     pipe_mods_.assign(options_.txn_n, 0);
     Json j = Json::object();
-    j.set("sequential", sequential_txns(
-                            options_.txn_n, [&](std::size_t i) { return create_txn(indexed_key(seq_prefix, i)); },
-                            seq_mods_));
-    j.set("pipelined", pipelined_txns(
-                           options_.txn_n, [&](std::size_t i) { return create_txn(indexed_key(pipe_prefix, i)); },
-                           pipe_mods_));
+    j.set("sequential",
+          sequential_txns(
+              options_.txn_n, [&](std::size_t i) { return create_txn(indexed_key(seq_prefix, i)); },
+              seq_mods_));
+    j.set("pipelined",
+          pipelined_txns(
+              options_.txn_n,
+              [&](std::size_t i) { return create_txn(indexed_key(pipe_prefix, i)); }, pipe_mods_));
     return j;
   }
 
@@ -434,14 +451,16 @@ class Bench {
     }
     std::vector<std::int64_t> seq_next(options_.txn_n, 0);
     std::vector<std::int64_t> pipe_next(options_.txn_n, 0);
-    j.set("sequential", sequential_txns(
-                            options_.txn_n,
-                            [&](std::size_t i) { return cas_txn(indexed_key(seq_prefix, i), seq_mods_[i]); },
-                            seq_next));
-    j.set("pipelined", pipelined_txns(
-                           options_.txn_n,
-                           [&](std::size_t i) { return cas_txn(indexed_key(pipe_prefix, i), pipe_mods_[i]); },
-                           pipe_next));
+    j.set("sequential",
+          sequential_txns(
+              options_.txn_n,
+              [&](std::size_t i) { return cas_txn(indexed_key(seq_prefix, i), seq_mods_[i]); },
+              seq_next));
+    j.set("pipelined",
+          pipelined_txns(
+              options_.txn_n,
+              [&](std::size_t i) { return cas_txn(indexed_key(pipe_prefix, i), pipe_mods_[i]); },
+              pipe_next));
     seq_mods_ = std::move(seq_next);
     pipe_mods_ = std::move(pipe_next);
     return j;
@@ -492,8 +511,10 @@ class Bench {
       grpc::ClientContext ctx;
       ctx.set_deadline(call_deadline());
       pb::RangeResponse resp;
-      if (kv_->Range(&ctx, req, &resp).ok() && static_cast<std::size_t>(resp.count()) < options_.range_keys) {
-        j.set("fill", pipeline_json(pipelined_puts(prefix, options_.range_keys), options_.inflight));
+      if (kv_->Range(&ctx, req, &resp).ok() &&
+          static_cast<std::size_t>(resp.count()) < options_.range_keys) {
+        j.set("fill",
+              pipeline_json(pipelined_puts(prefix, options_.range_keys), options_.inflight));
       }
     }
     const std::size_t runs = options_.range_runs;
@@ -566,10 +587,11 @@ class Bench {
   // ---- watch
 
   /// `watchers` watches on `prefix`, spread round-robin over `streams` Watch streams, then `rounds`
-  /// sequential Puts of `prefix`%08d (round index); waits for each round to reach every watcher before
-  /// the next Put (at most kEventTimeout). Fills `rounds_out` and returns setup facts / errors.
-  Json watch_rounds(const std::string& prefix, std::size_t streams, std::size_t watchers, std::size_t rounds,
-                    std::vector<std::unique_ptr<WatchRound>>& rounds_out) {
+  /// sequential Puts of `prefix`%08d (round index); waits for each round to reach every watcher
+  /// before the next Put (at most kEventTimeout). Fills `rounds_out` and returns setup facts /
+  /// errors.
+  Json watch_rounds(const std::string& prefix, std::size_t streams, std::size_t watchers,
+                    std::size_t rounds, std::vector<std::unique_ptr<WatchRound>>& rounds_out) {
     Json j = Json::object();
     ErrorLog errors;
     rounds_out.clear();
@@ -647,7 +669,8 @@ class Bench {
     j.set("watchers", watchers).set("streams", streams);
     j.set("setup_ms", elapsed_ms(setup_start, Clock::now()));
     if (!ready) {
-      errors.add("only " + std::to_string(created) + " of " + std::to_string(watchers) + " watchers created");
+      errors.add("only " + std::to_string(created) + " of " + std::to_string(watchers) +
+                 " watchers created");
     }
     std::size_t missed = 0;
     for (std::size_t r = 0; ready && r < rounds && !errors.too_many(); ++r) {
@@ -663,8 +686,8 @@ class Bench {
       std::unique_lock lock(mu);
       if (!cv.wait_for(lock, kEventTimeout, [&] { return round.last_ns.load() != 0; })) {
         ++missed;
-        errors.add("round " + std::to_string(r) + ": " + std::to_string(round.received.load()) + " of " +
-                   std::to_string(watchers) + " events within the timeout");
+        errors.add("round " + std::to_string(r) + ": " + std::to_string(round.received.load()) +
+                   " of " + std::to_string(watchers) + " events within the timeout");
       }
     }
     j.set("rounds_incomplete", missed);
@@ -703,8 +726,8 @@ class Bench {
 
   Json fanout() {
     std::vector<std::unique_ptr<WatchRound>> rounds;
-    Json j = watch_rounds(options_.prefix + "fan/", options_.fanout_streams, options_.fanout_watchers,
-                          options_.fanout_rounds, rounds);
+    Json j = watch_rounds(options_.prefix + "fan/", options_.fanout_streams,
+                          options_.fanout_watchers, options_.fanout_rounds, rounds);
     std::vector<double> all_received;
     std::vector<double> first_received;
     for (const auto& r : rounds) {
@@ -730,11 +753,14 @@ class Bench {
 };
 
 constexpr const char* kUsage =
-    "usage: etcd_bench --endpoint HOST:PORT [--phases seqput,pipeput,txncreate,txncas,range,watch,fanout]\n"
-    "                  [--pid SERVER_PID] [--data-dir DIR] [--label NAME] [--out FILE] [--prefix /bench/]\n"
+    "usage: etcd_bench --endpoint HOST:PORT [--phases "
+    "seqput,pipeput,txncreate,txncas,range,watch,fanout]\n"
+    "                  [--pid SERVER_PID] [--data-dir DIR] [--label NAME] [--out FILE] [--prefix "
+    "/bench/]\n"
     "                  [--n 10000] [--value-size 1024] [--inflight 64] [--txn-n 2000]\n"
     "                  [--range-keys 10000] [--range-runs 20] [--page 500] [--watch-puts 2000]\n"
-    "                  [--fanout-watchers 1000] [--fanout-streams 10] [--fanout-rounds 50] [--no-clean]\n";
+    "                  [--fanout-watchers 1000] [--fanout-streams 10] [--fanout-rounds 50] "
+    "[--no-clean]\n";
 
 int run_main(int argc, char** argv) {
   Options o;
@@ -755,12 +781,15 @@ int run_main(int argc, char** argv) {
     o.value_size = static_cast<std::size_t>(args.num("value-size", 1024));
     o.inflight = static_cast<std::size_t>(std::max<std::int64_t>(1, args.num("inflight", 64)));
     o.txn_n = static_cast<std::size_t>(args.num("txn-n", 2000));
-    o.range_keys = static_cast<std::size_t>(std::max<std::int64_t>(1, args.num("range-keys", 10000)));
+    o.range_keys =
+        static_cast<std::size_t>(std::max<std::int64_t>(1, args.num("range-keys", 10000)));
     o.range_runs = static_cast<std::size_t>(std::max<std::int64_t>(1, args.num("range-runs", 20)));
     o.page = static_cast<std::size_t>(std::max<std::int64_t>(1, args.num("page", 500)));
     o.watch_puts = static_cast<std::size_t>(args.num("watch-puts", 2000));
-    o.fanout_watchers = static_cast<std::size_t>(std::max<std::int64_t>(1, args.num("fanout-watchers", 1000)));
-    o.fanout_streams = static_cast<std::size_t>(std::max<std::int64_t>(1, args.num("fanout-streams", 10)));
+    o.fanout_watchers =
+        static_cast<std::size_t>(std::max<std::int64_t>(1, args.num("fanout-watchers", 1000)));
+    o.fanout_streams =
+        static_cast<std::size_t>(std::max<std::int64_t>(1, args.num("fanout-streams", 10)));
     o.fanout_rounds = static_cast<std::size_t>(args.num("fanout-rounds", 50));
     o.clean = !args.flag("no-clean");
     args.reject_unknown();
@@ -780,4 +809,6 @@ int run_main(int argc, char** argv) {
 }  // namespace
 }  // namespace skiff::bench
 
-int main(int argc, char** argv) { return skiff::bench::run_main(argc, argv); }
+int main(int argc, char** argv) {
+  return skiff::bench::run_main(argc, argv);
+}

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// kv_history_bench: benchmarks kv::Store directly (no gRPC), each part on fresh database files under
+// kv_history_bench: benchmarks kv::Store directly (no gRPC), each part on fresh database files
+// under
 // --dir (removed at the end unless --keep). Prints one JSON document (also written to --out).
 //
 // Parts (--parts, comma-separated; default all):
 //   history     history independence: list (range over the key prefix) and get latency on a store
-//               with --keys keys and --keys revisions, against a store where the same keys were updated
-//               until --revisions revisions are retained (auto compaction off); the second store is
-//               measured live and again after reopening it. Target: p50/p99 within 20 %.
-//   compaction  database size after --updates updates of --keys keys: with automatic compaction (small
+//               with --keys keys and --keys revisions, against a store where the same keys were
+//               updated until --revisions revisions are retained (auto compaction off); the second
+//               store is measured live and again after reopening it. Target: p50/p99 within 20 %.
+//   compaction  database size after --updates updates of --keys keys: with automatic compaction
+//   (small
 //               keep values), and without it followed by an explicit Compact; each before and after
 //               Defragment.
 //   throughput  put throughput and latency, sequential (put_sync) and --threads threads, with
@@ -33,8 +35,9 @@
 #include <thread>
 #include <vector>
 
-#include "bench_util.hpp"
 #include "skiff/kv/store.hpp"
+
+#include "bench_util.hpp"
 
 namespace skiff::bench {
 namespace {
@@ -59,7 +62,9 @@ struct Options {
   std::size_t thread_puts = 20000;
 };
 
-std::string error_text(const Error& e) { return std::string(reason_name(e.reason)) + ": " + e.message; }
+std::string error_text(const Error& e) {
+  return std::string(reason_name(e.reason)) + ": " + e.message;
+}
 
 std::string make_value(std::size_t size, std::size_t seed) {
   std::string v(size, 'v');
@@ -153,7 +158,8 @@ class KvBench {
     result.set("tool", "kv_history_bench");
     Json opts = Json::object();
     opts.set("keys", options_.keys).set("revisions", options_.revisions);
-    opts.set("history_value_size", options_.history_value_size).set("value_size", options_.value_size);
+    opts.set("history_value_size", options_.history_value_size)
+        .set("value_size", options_.value_size);
     opts.set("list_runs", options_.list_runs).set("get_runs", options_.get_runs);
     opts.set("updates", options_.updates).set("seq_puts", options_.seq_puts);
     opts.set("threads", options_.threads).set("thread_puts", options_.thread_puts);
@@ -187,7 +193,8 @@ class KvBench {
  private:
   std::string key(std::size_t i) const { return indexed_key("/registry/bench/", i); }
 
-  kv::StoreOptions store_options(const std::string& name, bool sync_full, bool auto_compaction) const {
+  kv::StoreOptions store_options(const std::string& name, bool sync_full,
+                                 bool auto_compaction) const {
     kv::StoreOptions o;
     o.path = options_.dir + "/" + name + "/kv.db";
     o.sync_full = sync_full;
@@ -206,9 +213,9 @@ class KvBench {
   /// Runs `runs` reads per store, interleaved in blocks of 10 so that every store sees the same
   /// background load (two shared cores: a compile next door moves p99 by milliseconds). Adds one
   /// summary per store to `out[s]` under `what`.
-  static void interleaved(const std::vector<const kv::Store*>& stores, const std::string& what, std::size_t runs,
-                          const MakeRequest& make, std::size_t expect_kvs, std::vector<Json>& out,
-                          std::vector<Percentiles>& pct) {
+  static void interleaved(const std::vector<const kv::Store*>& stores, const std::string& what,
+                          std::size_t runs, const MakeRequest& make, std::size_t expect_kvs,
+                          std::vector<Json>& out, std::vector<Percentiles>& pct) {
     constexpr std::size_t kBlock = 10;
     std::vector<std::vector<double>> lat(stores.size());
     for (std::size_t done = 0; done < runs; done += kBlock) {
@@ -221,7 +228,8 @@ class KvBench {
           if (!resp) {
             throw std::runtime_error(what + ": " + error_text(resp.error()));
           }
-          const std::size_t got = req.count_only ? static_cast<std::size_t>(resp->count) : resp->kvs.size();
+          const std::size_t got =
+              req.count_only ? static_cast<std::size_t>(resp->count) : resp->kvs.size();
           if (got != expect_kvs) {
             throw std::runtime_error(what + ": got " + std::to_string(got) + " keys, want " +
                                      std::to_string(expect_kvs));
@@ -237,47 +245,63 @@ class KvBench {
   }
 
   /// List/get latencies of stores that each hold the same `keys` live keys, measured interleaved.
-  std::vector<Json> read_latencies(const std::vector<const kv::Store*>& stores, std::vector<Percentiles>& pct) {
+  std::vector<Json> read_latencies(const std::vector<const kv::Store*>& stores,
+                                   std::vector<Percentiles>& pct) {
     std::vector<Json> out(stores.size(), Json::object());
     pct.assign(stores.size(), Percentiles{});
     const std::string prefix = "/registry/bench/";
     const std::string end = prefix_range_end(prefix);
     const std::size_t runs = options_.list_runs;
     // kube-apiserver list: the whole prefix at the latest revision.
-    interleaved(stores, "list", runs, [&](const kv::Store&, std::size_t) {
-      kv::RangeRequest r;
-      r.key = prefix;
-      r.range_end = end;
-      return r;
-    }, options_.keys, out, pct);
-    // Continuation pages are pinned to a revision: the same list at an explicit (the current) revision
-    // may take another path than a read of the latest state.
-    interleaved(stores, "list_at_current_revision", runs, [&](const kv::Store& st, std::size_t) {
-      kv::RangeRequest r;
-      r.key = prefix;
-      r.range_end = end;
-      r.revision = st.current_revision();
-      return r;
-    }, options_.keys, out, pct);
-    interleaved(stores, "list_limit_100", runs, [&](const kv::Store&, std::size_t) {
-      kv::RangeRequest r;
-      r.key = prefix;
-      r.range_end = end;
-      r.limit = 100;
-      return r;
-    }, std::min<std::size_t>(100, options_.keys), out, pct);
-    interleaved(stores, "count_only", runs, [&](const kv::Store&, std::size_t) {
-      kv::RangeRequest r;
-      r.key = prefix;
-      r.range_end = end;
-      r.count_only = true;
-      return r;
-    }, options_.keys, out, pct);
-    interleaved(stores, "get", options_.get_runs, [&](const kv::Store&, std::size_t i) {
-      kv::RangeRequest r;
-      r.key = key((i * 7919) % options_.keys);
-      return r;
-    }, 1, out, pct);
+    interleaved(
+        stores, "list", runs,
+        [&](const kv::Store&, std::size_t) {
+          kv::RangeRequest r;
+          r.key = prefix;
+          r.range_end = end;
+          return r;
+        },
+        options_.keys, out, pct);
+    // Continuation pages are pinned to a revision: the same list at an explicit (the current)
+    // revision may take another path than a read of the latest state.
+    interleaved(
+        stores, "list_at_current_revision", runs,
+        [&](const kv::Store& st, std::size_t) {
+          kv::RangeRequest r;
+          r.key = prefix;
+          r.range_end = end;
+          r.revision = st.current_revision();
+          return r;
+        },
+        options_.keys, out, pct);
+    interleaved(
+        stores, "list_limit_100", runs,
+        [&](const kv::Store&, std::size_t) {
+          kv::RangeRequest r;
+          r.key = prefix;
+          r.range_end = end;
+          r.limit = 100;
+          return r;
+        },
+        std::min<std::size_t>(100, options_.keys), out, pct);
+    interleaved(
+        stores, "count_only", runs,
+        [&](const kv::Store&, std::size_t) {
+          kv::RangeRequest r;
+          r.key = prefix;
+          r.range_end = end;
+          r.count_only = true;
+          return r;
+        },
+        options_.keys, out, pct);
+    interleaved(
+        stores, "get", options_.get_runs,
+        [&](const kv::Store&, std::size_t i) {
+          kv::RangeRequest r;
+          r.key = key((i * 7919) % options_.keys);
+          return r;
+        },
+        1, out, pct);
     return out;
   }
 
@@ -314,7 +338,8 @@ class KvBench {
       PutPipeline p(*store);
       const auto t0 = Clock::now();
       std::size_t i = 0;
-      // Bounded: revisions - 1 puts (the first `keys` create, the rest update; a fresh store is at 1).
+      // Bounded: revisions - 1 puts (the first `keys` create, the rest update; a fresh store is at
+      // 1).
       for (std::int64_t n = 1; n < options_.revisions; ++n, ++i) {
         p.put(key(i % options_.keys), value);
       }
@@ -358,8 +383,10 @@ class KvBench {
 
   Json defragment(kv::Store& store) {
     const auto t0 = Clock::now();
-    auto r = wait_for_callback<std::int64_t>([&](kv::Callback<std::int64_t> done) { store.defragment(std::move(done)); });
-    Json j = Json::object().set("defragment_s", std::chrono::duration<double>(Clock::now() - t0).count());
+    auto r = wait_for_callback<std::int64_t>(
+        [&](kv::Callback<std::int64_t> done) { store.defragment(std::move(done)); });
+    Json j = Json::object().set("defragment_s",
+                                std::chrono::duration<double>(Clock::now() - t0).count());
     if (!r) {
       j.set("error", error_text(r.error()));
     }
@@ -378,7 +405,8 @@ class KvBench {
       const auto t0 = Clock::now();
       update_keys(*store, options_.updates, value);
       Json a = Json::object();
-      a.set("keep_revisions", 1000).set("update_s", std::chrono::duration<double>(Clock::now() - t0).count());
+      a.set("keep_revisions", 1000)
+          .set("update_s", std::chrono::duration<double>(Clock::now() - t0).count());
       a.set("after_updates", file_sizes(*store, options_.dir + "/auto"));
       const auto t1 = Clock::now();
       // Automatic compaction runs every compaction_interval: give it two rounds, then wait for it.
@@ -438,7 +466,8 @@ class KvBench {
     const std::string name = std::string("threads_") + (sync_full ? "full" : "normal");
     auto store = open_store(store_options(name, sync_full, true));
     const std::string value = make_value(options_.value_size, 4);
-    const std::size_t per_thread = std::max<std::size_t>(1, options_.thread_puts / options_.threads);
+    const std::size_t per_thread =
+        std::max<std::size_t>(1, options_.thread_puts / options_.threads);
     std::vector<std::vector<double>> lat(options_.threads);
     std::atomic<std::size_t> errors{0};
     std::vector<std::thread> threads;
@@ -485,9 +514,11 @@ class KvBench {
 };
 
 constexpr const char* kUsage =
-    "usage: kv_history_bench --dir TMPDIR [--parts history,compaction,throughput] [--out FILE] [--keep]\n"
+    "usage: kv_history_bench --dir TMPDIR [--parts history,compaction,throughput] [--out FILE] "
+    "[--keep]\n"
     "                        [--keys 1000] [--revisions 1000000] [--history-value-size 128]\n"
-    "                        [--value-size 1024] [--list-runs 1000] [--get-runs 20000] [--updates 100000]\n"
+    "                        [--value-size 1024] [--list-runs 1000] [--get-runs 20000] [--updates "
+    "100000]\n"
     "                        [--seq-puts 3000] [--threads 64] [--thread-puts 20000]\n";
 
 int run_main(int argc, char** argv) {
@@ -506,7 +537,8 @@ int run_main(int argc, char** argv) {
     o.out = args.str("out", "");
     o.keep = args.flag("keep");
     o.keys = static_cast<std::size_t>(std::max<std::int64_t>(1, args.num("keys", 1000)));
-    o.revisions = std::max<std::int64_t>(static_cast<std::int64_t>(o.keys) + 1, args.num("revisions", 1'000'000));
+    o.revisions = std::max<std::int64_t>(static_cast<std::int64_t>(o.keys) + 1,
+                                         args.num("revisions", 1'000'000));
     o.history_value_size = static_cast<std::size_t>(args.num("history-value-size", 128));
     o.value_size = static_cast<std::size_t>(args.num("value-size", 1024));
     o.list_runs = static_cast<std::size_t>(std::max<std::int64_t>(1, args.num("list-runs", 1000)));
@@ -514,7 +546,8 @@ int run_main(int argc, char** argv) {
     o.updates = args.num("updates", 100'000);
     o.seq_puts = static_cast<std::size_t>(std::max<std::int64_t>(1, args.num("seq-puts", 3000)));
     o.threads = static_cast<std::size_t>(std::max<std::int64_t>(1, args.num("threads", 64)));
-    o.thread_puts = static_cast<std::size_t>(std::max<std::int64_t>(1, args.num("thread-puts", 20000)));
+    o.thread_puts =
+        static_cast<std::size_t>(std::max<std::int64_t>(1, args.num("thread-puts", 20000)));
     args.reject_unknown();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "kv_history_bench: %s\n%s", e.what(), kUsage);
@@ -532,4 +565,6 @@ int run_main(int argc, char** argv) {
 }  // namespace
 }  // namespace skiff::bench
 
-int main(int argc, char** argv) { return skiff::bench::run_main(argc, argv); }
+int main(int argc, char** argv) {
+  return skiff::bench::run_main(argc, argv);
+}

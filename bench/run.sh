@@ -5,25 +5,28 @@
 #
 #   bench/run.sh [RESULTS_DIR]
 #
-# Builds etcd_bench, kv_history_bench and skiff in BUILD_DIR (default <repo>/build-bench, -j2), then for
-# each target (Debian's `etcd`, `skiff server --etcd-listen`), each on a fresh data dir in a temp folder
-# and free 127.0.0.1 ports:
+# Builds etcd_bench, kv_history_bench and skiff in BUILD_DIR (default <repo>/build-bench, -j2),
+# then for each target (Debian's `etcd`, `skiff server --etcd-listen`), each on a fresh data dir in
+# a temp folder and free 127.0.0.1 ports:
 #   1. idle RSS ~5 s after start, and the data dir size;
 #   2. etcd_bench (all phases) with the server's PID and data dir;
-#   3. `etcdctl check perf --load=L --auto-compact [--auto-defrag]` for each load, each on a fresh server
-#      (--auto-defrag only if the endpoint answers Defragment);
-# then kv_history_bench, and writes RESULTS_DIR/{etcd,skiff}/..., kv_history.json and summary.md (the
-# side-by-side table, also printed). Everything it starts is stopped by PID on exit.
+#   3. `etcdctl check perf --load=L --auto-compact [--auto-defrag]` for each load, each on a fresh
+#      server (--auto-defrag only if the endpoint answers Defragment), then probe Puts until the
+#      server settled (background compaction);
+# then kv_history_bench, and writes RESULTS_DIR/{etcd,skiff,...}/..., kv_history.json and
+# summary.md (the side-by-side table, also printed). Everything it starts is stopped by PID on exit.
 #
 # Environment:
-#   BUILD_DIR   meson build dir (created if missing)
-#   TARGETS     "etcd skiff skiff_normal" (skiff_normal: skiff server --datastore-sync normal, etcd_bench only)
-#   PERF_TARGETS  targets that also get check perf, "etcd skiff"
-#   LOADS       check perf loads, "s m l xl"; "" skips them    SKIP_KV  1 skips kv_history_bench
-#   QUICK       1: small counts, loads "s" (a smoke run)       ETCD_BENCH_ARGS / KV_BENCH_ARGS: extra flags
-#   JOBS        ninja -j (default 2)                            NO_BUILD 1 uses the binaries as built
-#   MESON_SETUP_ARGS  for a new BUILD_DIR (default: --buildtype=release -Dstatic_binary=true -Dtests=false)
-#   IDLE_ONLY   "NAME=/path/to/skiff ...": also measure the idle RSS of these binaries
+#   BUILD_DIR    meson build dir; created if missing with MESON_SETUP_ARGS (default
+#                --buildtype=release -Dstatic_binary=true -Dtests=false: the shipped binary)
+#   TARGETS      "etcd skiff skiff_normal" (skiff_normal: --datastore-sync normal, etcd_bench only)
+#   PERF_TARGETS targets that also get check perf: "etcd skiff"
+#   LOADS        check perf loads: "s m l xl"; "" skips them
+#   QUICK        1: small counts and load "s" only (a smoke run)
+#   SKIP_KV      1 skips kv_history_bench
+#   ETCD_BENCH_ARGS, KV_BENCH_ARGS   extra flags for the two programs
+#   IDLE_ONLY    "NAME=/path/to/skiff ...": also the idle RSS of these binaries (other builds)
+#   JOBS         ninja -j (default 2);  NO_BUILD=1 uses the binaries as they are
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -44,6 +47,11 @@ ETCD_BENCH_ARGS=${ETCD_BENCH_ARGS:-}
 KV_BENCH_ARGS=${KV_BENCH_ARGS:-}
 PYTHON=/usr/bin/python3  # Debian's, for free ports and the report (no third-party modules)
 export ETCDCTL_API=3
+# CPU time of etcdctl during check perf, if GNU time is installed (Debian package `time`).
+TIMER=()
+if [[ -x /usr/bin/time ]]; then
+  TIMER=(/usr/bin/time -f "etcdctl cpu: user %U s, system %S s, wall %e s")
+fi
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -74,7 +82,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 free_port() {
-  "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1]); s.close()'
 }
 
 # ---- build
@@ -124,8 +133,8 @@ start_skiff() {
 start_skiff_normal() {
   local data=$1 logf=$2 port
   port=$(free_port)
-  "$SKIFF" server --data-dir "$data" --etcd-listen "127.0.0.1:$port" --log-level warn --datastore-sync normal \
-    >"$logf" 2>&1 &
+  "$SKIFF" server --data-dir "$data" --etcd-listen "127.0.0.1:$port" --log-level warn \
+    --datastore-sync normal >"$logf" 2>&1 &
   SERVER_PID=$!
   STARTED+=("$SERVER_PID")
   SERVER_EP=127.0.0.1:$port
@@ -142,25 +151,30 @@ start() {
       log "$target ($name) ready on $SERVER_EP, pid $SERVER_PID"
       return 0
     fi
-    kill -0 "$SERVER_PID" 2>/dev/null || { log "$target exited; see $OUT/$target/$name.server.log"; return 1; }
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      log "$target exited; see $OUT/$target/$name.server.log"
+      return 1
+    fi
     sleep 0.1
   done
   log "$target did not become ready within 20 s"
   return 1
 }
 
-rss_json() {  # rss_json PID DATADIR -> {"rss_kib":..,"hwm_kib":..,"data_dir_allocated_bytes":..,"data_dir_apparent_bytes":..}
+# rss_json PID DATADIR -> {"rss_kib", "hwm_kib", "data_dir_allocated_bytes", "data_dir_apparent_bytes"}
+rss_json() {
   local pid=$1 data=$2 rss hwm alloc app
   rss=$(awk '/^VmRSS:/{print $2}' "/proc/$pid/status" 2>/dev/null || echo null)
   hwm=$(awk '/^VmHWM:/{print $2}' "/proc/$pid/status" 2>/dev/null || echo null)
   alloc=$(du -s -B1 "$data" 2>/dev/null | cut -f1 || echo null)
   app=$(du -s -b "$data" 2>/dev/null | cut -f1 || echo null)
-  printf '{"rss_kib": %s, "hwm_kib": %s, "data_dir_allocated_bytes": %s, "data_dir_apparent_bytes": %s}\n' \
-    "${rss:-null}" "${hwm:-null}" "${alloc:-null}" "${app:-null}"
+  printf '{"rss_kib": %s, "hwm_kib": %s, ' "${rss:-null}" "${hwm:-null}"
+  printf '"data_dir_allocated_bytes": %s, "data_dir_apparent_bytes": %s}\n' "${alloc:-null}" "${app:-null}"
 }
 
 cpu_seconds() {  # user + system CPU seconds of PID so far
-  awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); print ($12 + $13) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0
+  awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); print ($12 + $13) / hz}' "/proc/$1/stat" \
+    2>/dev/null || echo 0
 }
 
 # ---- per target
@@ -177,8 +191,9 @@ run_target() {
   log "$target idle: $(cat "$OUT/$target/idle.json")"
   log "$target: etcd_bench"
   # shellcheck disable=SC2086
-  timeout 1800 "$ETCD_BENCH" --endpoint "$SERVER_EP" --pid "$SERVER_PID" --data-dir "$SERVER_DATA/data" \
-    --label "$target" --out "$OUT/$target/bench.json" $ETCD_BENCH_ARGS >/dev/null 2>"$OUT/$target/bench.log" ||
+  timeout 1800 "$ETCD_BENCH" --endpoint "$SERVER_EP" --pid "$SERVER_PID" \
+    --data-dir "$SERVER_DATA/data" --label "$target" --out "$OUT/$target/bench.json" \
+    $ETCD_BENCH_ARGS >/dev/null 2>"$OUT/$target/bench.log" ||
     log "$target: etcd_bench failed (exit $?), see $OUT/$target/bench.log"
   rss_json "$SERVER_PID" "$SERVER_DATA/data" >"$OUT/$target/after_bench.json"
   stop_pid "$SERVER_PID"
@@ -195,8 +210,8 @@ run_target() {
     cpu0=$(cpu_seconds "$SERVER_PID")
     {
       echo "# etcdctl check perf --load=$load ${flags[*]}"
-      timeout 400 /usr/bin/time -f "etcdctl cpu: user %U s, system %S s, wall %e s" \
-        etcdctl --endpoints="$SERVER_EP" check perf --load="$load" "${flags[@]}" 2>&1 || echo "exit status $?"
+      timeout 400 "${TIMER[@]}" etcdctl --endpoints="$SERVER_EP" check perf --load="$load" \
+        "${flags[@]}" 2>&1 || echo "exit status $?"
       cpu1=$(cpu_seconds "$SERVER_PID")
       echo "server cpu: $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN{printf "%.1f", b - a}') s"
     } >"$OUT/$target/checkperf-$load.txt"
@@ -208,7 +223,8 @@ run_target() {
     for ((i = 0; i < 90 && same < 3; i++)); do
       sleep 2
       t0=$(date +%s%N)
-      etcdctl --endpoints="$SERVER_EP" --command-timeout=120s put /bench-settle/probe x >/dev/null 2>&1 || true
+      etcdctl --endpoints="$SERVER_EP" --command-timeout=120s put /bench-settle/probe x \
+        >/dev/null 2>&1 || true
       t1=$(date +%s%N)
       probe_ms=$(((t1 - t0) / 1000000))
       ((probe_ms > worst_ms)) && worst_ms=$probe_ms
@@ -216,9 +232,11 @@ run_target() {
       if [[ $size == "$prev" && $probe_ms -lt 500 ]]; then same=$((same + 1)); else same=0; fi
       prev=$size
     done
-    echo "slowest probe put after check perf (etcdctl process included): $worst_ms ms" >>"$OUT/$target/checkperf-$load.txt"
+    echo "slowest probe put after check perf (etcdctl process included): $worst_ms ms" \
+      >>"$OUT/$target/checkperf-$load.txt"
     rss_json "$SERVER_PID" "$SERVER_DATA/data" >"$OUT/$target/checkperf-$load-settled.json"
-    grep -E '^(PASS|FAIL)' "$OUT/$target/checkperf-$load.txt" | tail -1 | sed "s/^/[bench] $target $load: /" >&2 || true
+    grep -E '^(PASS|FAIL)' "$OUT/$target/checkperf-$load.txt" | tail -1 |
+      sed "s/^/[bench] $target $load: /" >&2 || true
     stop_pid "$SERVER_PID"
     rm -rf "$SERVER_DATA"
   done
@@ -234,12 +252,15 @@ mkdir -p "$OUT"
   echo "disk: $(df -h --output=source,fstype,size "$TMP" | tail -1)"
   echo "etcd: $(etcd --version | head -1)"
   echo "etcdctl: $(etcdctl version | head -1)"
-  echo "skiff commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (worktree may be dirty)"
+  echo "skiff commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+    "(worktree may be dirty)"
   echo "skiff build: $("$PYTHON" - "$BUILD" <<'PY'
 import json, subprocess, sys
-opts = {o["name"]: o["value"] for o in json.loads(subprocess.run(
-    ["meson", "introspect", "--buildoptions", sys.argv[1]], capture_output=True, text=True).stdout or "[]")}
-print(f"buildtype={opts.get('buildtype')} static_binary={opts.get('static_binary')} ({sys.argv[1]})")
+out = subprocess.run(["meson", "introspect", "--buildoptions", sys.argv[1]],
+                     capture_output=True, text=True).stdout or "[]"
+opts = {o["name"]: o["value"] for o in json.loads(out)}
+print(f"buildtype={opts.get('buildtype')} static_binary={opts.get('static_binary')} "
+      f"({sys.argv[1]})")
 PY
 )"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
