@@ -32,9 +32,14 @@ const std::string kUpsertLease =
     "INSERT INTO leases(id, ttl, expires_at_ms) VALUES (?1, ?2, ?3) "
     "ON CONFLICT(id) DO UPDATE SET ttl = excluded.ttl, expires_at_ms = excluded.expires_at_ms";
 const std::string kDeleteLease = "DELETE FROM leases WHERE id = ?1";
+// The next rows after the cursor (rev, sub), up to the compaction point, in (rev, sub) order.
 const std::string kSliceRows =
-    "SELECT rev, sub, deleted, prev_rev, prev_sub FROM history WHERE rev >= ?1 AND rev <= ?2";
+    "SELECT rev, sub, deleted, prev_rev, prev_sub FROM history "
+    "WHERE (rev, sub) > (?1, ?2) AND rev <= ?3 ORDER BY rev, sub LIMIT ?4";
 const std::string kDeleteRow = "DELETE FROM history WHERE rev = ?1 AND sub = ?2";
+
+// Pages freed per vacuum step: each step is one short statement between write batches.
+constexpr int kVacuumStepPages = 2048;
 
 // Revoking/expiring this many leases per check keeps one expiry batch short.
 constexpr std::size_t kMaxExpiriesPerCheck = 1000;
@@ -78,6 +83,7 @@ struct Store::Impl::Writer {
   void run_batch(std::vector<WriteItem>& batch);
   void run_defragment(Item<DefragmentRequest, std::int64_t>& item);
   void compaction_slice();
+  void vacuum_step();
   void expire_leases();
   void auto_compact();
   void checkpoint();
@@ -120,6 +126,12 @@ struct Store::Impl::Writer {
   std::deque<std::pair<std::int64_t, std::int64_t>>
       samples;  ///< (now_ms, revision) for auto compaction
   Clock::time_point retry_compaction_at{};
+  // Where the last slice stopped inside a revision (rows of one revision can be many: a prefix
+  // DeleteRange); (0, 0) = at the start of compacted_through + 1. Not persisted: redoing part of a
+  // revision after a restart deletes nothing twice.
+  std::int64_t cursor_rev = 0;
+  std::int64_t cursor_sub = 0;
+  bool vacuum_pending = false;  ///< compaction freed pages that incremental vacuum has not returned
 };
 
 // --- queue and loop
@@ -197,7 +209,7 @@ void Store::Impl::Writer::run() {
       if (dirty) {
         deadline = std::min(deadline, last_write + opts.checkpoint_idle);
       }
-      if (!pending_compaction) {
+      if (!pending_compaction && !vacuum_pending) {
         impl.queue_cv.wait_until(lock, deadline,
                                  [&] { return !impl.queue.empty() || impl.stopping; });
       }
@@ -239,6 +251,10 @@ void Store::Impl::Writer::run() {
     // Compaction proceeds one slice between batches, so a writer never waits for more than a slice.
     if (compaction_pending() && Clock::now() >= retry_compaction_at) {
       compaction_slice();
+      dirty = true;
+      last_write = Clock::now();
+    } else if (vacuum_pending) {
+      vacuum_step();
       dirty = true;
       last_write = Clock::now();
     } else if (dirty && Clock::now() - last_write >= opts.checkpoint_idle) {
@@ -551,18 +567,23 @@ void Store::Impl::Writer::run_defragment(Item<DefragmentRequest, std::int64_t>& 
 // --- background work
 // ------------------------------------------------------------------------------
 
-// One slice of at most compaction_slice revisions, in its own transaction. Progress is persisted
-// (compacted_through), so an interrupted compaction resumes after a restart. A failed slice is
-// retried a second later rather than in a tight loop.
+// One slice of at most compaction_slice history rows, in its own transaction, so even a revision with
+// very many rows (a prefix DeleteRange) is removed in short steps between write batches. Progress is
+// persisted per completed revision (compacted_through), so an interrupted compaction resumes after a
+// restart. A failed slice is retried a second later rather than in a tight loop.
 void Store::Impl::Writer::compaction_slice() {
-  std::int64_t from = 0;
+  std::int64_t done = 0;
   {
     std::lock_guard lock(impl.queue_mu);
-    from = impl.compacted_through + 1;
+    done = impl.compacted_through;
+  }
+  if (cursor_rev <= done) {
+    cursor_rev = done + 1;
+    cursor_sub = -1;
   }
   const std::int64_t target = impl.compact_rev.load();
-  const std::int64_t to =
-      std::min(target, from + std::max<std::int64_t>(impl.options.compaction_slice, 1) - 1);
+  const std::int64_t max_rows = std::max<std::int64_t>(impl.options.compaction_slice, 1);
+  std::int64_t through = done;
   try {
     impl.wdb->prepare(kBegin).run();
     try {
@@ -573,7 +594,7 @@ void Store::Impl::Writer::compaction_slice() {
       {
         auto& select = impl.wdb->prepare(kSliceRows);
         sql::StatementReset guard(select);
-        select.bind(1, from).bind(2, to);
+        select.bind(1, cursor_rev).bind(2, cursor_sub).bind(3, target).bind(4, max_rows);
         while (select.step()) {
           rows.push_back({select.column_int64(0), select.column_int64(1), select.column_int64(2),
                           select.column_int64(3), select.column_int64(4)});
@@ -590,8 +611,17 @@ void Store::Impl::Writer::compaction_slice() {
           del.bind(1, row.rev).bind(2, row.sub).run();
         }
       }
-      set_meta("compacted_through", to);
+      // A short read means everything up to the target is done; otherwise every revision before
+      // the last row's is complete.
+      through = static_cast<std::int64_t>(rows.size()) < max_rows ? target : rows.back().rev - 1;
+      if (through > done) {
+        set_meta("compacted_through", through);
+      }
       impl.wdb->prepare(kCommit).run();
+      if (!rows.empty()) {
+        cursor_rev = rows.back().rev;
+        cursor_sub = rows.back().sub;
+      }
     } catch (...) {
       try {
         impl.wdb->exec("ROLLBACK");
@@ -599,20 +629,33 @@ void Store::Impl::Writer::compaction_slice() {
       }
       throw;
     }
-    if (to >= target) {
-      impl.wdb->exec("PRAGMA incremental_vacuum");
-    }
   } catch (const sql::SqliteError& e) {
-    log::warn(kComponent, "compaction of revisions {}..{} failed, retrying: {}", from, to,
-              e.what());
+    log::warn(kComponent, "compaction after revision {} failed, retrying: {}", done, e.what());
     retry_compaction_at = Clock::now() + std::chrono::seconds(1);
     return;
   }
-  {
-    std::lock_guard lock(impl.queue_mu);
-    impl.compacted_through = to;
+  if (through >= target) {
+    vacuum_pending = true;
   }
-  impl.compaction_cv.notify_all();
+  if (through > done) {
+    {
+      std::lock_guard lock(impl.queue_mu);
+      impl.compacted_through = through;
+    }
+    impl.compaction_cv.notify_all();
+  }
+}
+
+// Returns freed pages to the file system a bounded number at a time (auto_vacuum=INCREMENTAL), so a
+// compaction that freed hundreds of megabytes never holds the writer for long.
+void Store::Impl::Writer::vacuum_step() {
+  try {
+    impl.wdb->exec(fmt::format("PRAGMA incremental_vacuum({})", kVacuumStepPages));
+    vacuum_pending = impl.wdb->query_int("PRAGMA freelist_count") > 0;
+  } catch (const sql::SqliteError& e) {
+    log::debug(kComponent, "incremental vacuum skipped: {}", e.what());
+    vacuum_pending = false;
+  }
 }
 
 // Expired leases are revoked through an ordinary batch, so their deletions get revisions, watch

@@ -55,8 +55,8 @@ struct StoreOptions {
   std::int64_t compaction_keep_revisions = 1000;
   std::chrono::milliseconds compaction_keep_duration = std::chrono::minutes(5);
   std::chrono::milliseconds compaction_interval = std::chrono::seconds(10);
-  /// Revisions removed per compaction slice: a slice runs between write batches, so writers wait at most
-  /// one slice.
+  /// History rows examined per compaction slice: a slice runs between write batches, so writers wait at
+  /// most one slice (freed pages then go back to the file system in bounded vacuum steps).
   std::int64_t compaction_slice = 1000;
   /// Events kept in memory for watchers that are slightly behind; older ones are read from SQLite.
   std::size_t watch_window_bytes = 8u << 20;

@@ -107,6 +107,35 @@ TEST_CASE("compaction in small slices keeps every read at or above the point cor
   CHECK(sql_int(s.options.path, "SELECT count(*) FROM history") == 7 + 21);
 }
 
+TEST_CASE("a revision with many rows is compacted in row-bounded slices and its pages returned",
+          "[kv]") {
+  // One prefix DeleteRange puts 300 tombstones in one revision; with 7-row slices it takes dozens
+  // of slices, each between write batches, and the freed pages go back in vacuum steps.
+  TestStore s([](StoreOptions& o) { o.compaction_slice = 7; });
+  const std::string value(2000, 'v');
+  for (int i = 0; i < 300; ++i) {
+    put(*s, "big/" + std::to_string(1000 + i), value);  // revs 2..301
+  }
+  put(*s, "keep", "k");  // rev 302
+  auto deleted = s->delete_range_sync(DeleteRangeRequest{"big/", prefix_end("big/"), false});
+  REQUIRE(deleted);
+  CHECK(deleted->deleted == 300);  // rev 303
+  put(*s, "keep", "k2");           // rev 304
+  const auto pages_before = sql_int(s.options.path, "PRAGMA page_count");
+  REQUIRE(s->compact_sync(303));
+  // Writes keep completing while the slices run.
+  put(*s, "during", "x");  // rev 305
+  s->wait_compaction_idle_for_test();
+  // Left: "keep" at 302 (newest <= 303), "keep" at 304, "during" at 305.
+  CHECK(sql_int(s.options.path, "SELECT count(*) FROM history") == 3);
+  CHECK(range(*s, prefix_request("big/")).count == 0);
+  CHECK(get(*s, "keep", 303).kvs.at(0).value == "k");
+  CHECK(get(*s, "keep").kvs.at(0).value == "k2");
+  REQUIRE(skiff::testing::eventually(
+      [&] { return sql_int(s.options.path, "PRAGMA freelist_count") == 0; }));
+  CHECK(sql_int(s.options.path, "PRAGMA page_count") < pages_before / 4);
+}
+
 TEST_CASE("automatic compaction keeps the configured number of revisions", "[kv]") {
   TestStore s([](StoreOptions& o) {
     o.auto_compaction = true;
