@@ -326,7 +326,16 @@ void WatchStream::run_pump() {
     }
     while (pump_once()) {
     }
-    answer_progress();
+    // Stopped by back-pressure: watchers may still hold committed events, so a progress answer now
+    // would name a revision below the current one. The drain re-runs the pump, which answers then.
+    bool starved = false;
+    {
+      std::lock_guard lock(mu_);
+      starved = pump_on_drain_;
+    }
+    if (!starved) {
+      answer_progress();
+    }
     send_progress_notifications();
     std::lock_guard lock(sched_mu_);
     if (!pump_again_) {
