@@ -5,6 +5,7 @@
 // TTLs, ports, timestamps masked; revisions kept) and must be identical, apart from the differences
 // whitelisted below and documented in docs/etcd-compatibility.md.
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -417,6 +418,18 @@ std::string normalise_line(std::string line) {
       {std::regex(R"re(client-[0-9a-f-]+)re"), "client-#"},
   };
   for (const auto& [re, replacement] : rules) line = std::regex_replace(line, re, replacement);
+  // A lease's attached keys are a set: etcd lists them in no fixed order (seen both ways), so sort.
+  static const std::regex attached(R"re(attached keys\(\[([^\]]*)\]\))re");
+  std::smatch m;
+  if (std::regex_search(line, m, attached)) {
+    std::istringstream keys(m[1].str());
+    std::vector<std::string> sorted;
+    for (std::string key; keys >> key;) sorted.push_back(key);
+    std::sort(sorted.begin(), sorted.end());
+    std::string joined;
+    for (const auto& key : sorted) joined += (joined.empty() ? "" : " ") + key;
+    line = m.prefix().str() + "attached keys([" + joined + "])" + m.suffix().str();
+  }
   return line;
 }
 
