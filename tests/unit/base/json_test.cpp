@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "skiff/base/base64.hpp"
 #include "skiff/base/yaml.hpp"
 #include "skiff_test.hpp"
 
@@ -176,4 +177,25 @@ TEST_CASE("yaml output reads back to the same value", "[base][yaml]") {
   REQUIRE(back);
   INFO(text);
   CHECK(*back == *v);
+}
+
+TEST_CASE("base64 encodes and decodes both alphabets strictly", "[base][base64]") {
+  CHECK(skiff::base64::encode("") == "");
+  CHECK(skiff::base64::encode("f") == "Zg==");
+  CHECK(skiff::base64::encode("fo") == "Zm8=");
+  CHECK(skiff::base64::encode("foo") == "Zm9v");
+  CHECK(skiff::base64::encode("foobar") == "Zm9vYmFy");
+  CHECK(skiff::base64::encode_url("\xfb\xff") == "-_8");
+  CHECK(skiff::base64::decode("Zm9vYg==") == std::optional<std::string>("foob"));
+  CHECK(skiff::base64::decode_url("-_8") == std::optional<std::string>("\xfb\xff"));
+  CHECK_FALSE(skiff::base64::decode("Zm9vYg"));    // padding required
+  CHECK_FALSE(skiff::base64::decode("Zm9v*g=="));  // bad character
+  CHECK_FALSE(skiff::base64::decode("Zh=="));      // non-canonical trailing bits
+  CHECK_FALSE(skiff::base64::decode_url("A"));
+  std::string all;
+  for (int i = 0; i < 256; ++i) {
+    all += static_cast<char>(i);
+  }
+  CHECK(skiff::base64::decode(skiff::base64::encode(all)) == std::optional<std::string>(all));
+  CHECK(skiff::base64::decode_url(skiff::base64::encode_url(all)) == std::optional<std::string>(all));
 }
