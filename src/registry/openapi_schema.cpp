@@ -43,6 +43,15 @@ std::string_view map_type_name(MapType t) {
 
 json::Value render(const Node& node, OpenApiVersion v, bool as_definition);
 
+// An anonymous kAny node that says nothing (the placeholder behind a junctor's `required` names).
+bool is_unconstrained(const Node& n) {
+  return n.kind == Kind::kAny && n.name.empty() && n.fields.empty() && n.items == nullptr &&
+         n.enum_values.empty() && !n.pattern && !n.minimum && !n.maximum && !n.min_length &&
+         !n.max_length && !n.min_items && !n.max_items && !n.min_properties && !n.max_properties &&
+         !n.multiple_of && n.all_of.empty() && n.any_of.empty() && n.one_of.empty() &&
+         n.not_node == nullptr && n.format.empty() && !n.default_value;
+}
+
 json::Value number_value(double d) {
   // Bounds are doubles in the model; show integral ones as integers, as CRD authors wrote them.
   if (d == static_cast<double>(static_cast<std::int64_t>(d)) && d > -9.0e15 && d < 9.0e15) {
@@ -155,9 +164,8 @@ void add_attributes(const Node& n, OpenApiVersion v, json::Object& o) {
   if (!n.patch_strategy.empty()) {
     o.set("x-kubernetes-patch-strategy", n.patch_strategy);
   }
-  bool preserve = n.preserve_unknown_fields &&
-                  (n.kind == Kind::kObject || n.kind == Kind::kMap ||
-                   (n.kind == Kind::kAny && n.name.empty()));
+  bool preserve = n.preserve_unknown_fields && (n.kind == Kind::kObject || n.kind == Kind::kMap ||
+                                                (n.kind == Kind::kAny && n.name.empty()));
   if (preserve) {
     o.set("x-kubernetes-preserve-unknown-fields", true);
   }
@@ -256,9 +264,8 @@ void add_structure(const Node& n, OpenApiVersion v, json::Object& o) {
         json::Object props;
         json::Array required;
         for (const Field& f : n.fields) {
-          if (f.node->kind != Kind::kAny || !f.node->fields.empty() || f.node->items != nullptr ||
-              !f.node->enum_values.empty() || f.node->pattern || f.node->minimum ||
-              f.node->maximum || f.node->min_length || f.node->max_length) {
+          // Names listed only in `required` point at an unconstrained placeholder.
+          if (!is_unconstrained(*f.node)) {
             props.set(f.name, render(*f.node, v, false));
           }
           if (f.required) {

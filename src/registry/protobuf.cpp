@@ -43,7 +43,7 @@ struct Context {
 
 // A cursor over one message's bytes.
 class Reader {
- public:
+public:
   explicit Reader(std::string_view bytes) : p_(bytes.data()), end_(bytes.data() + bytes.size()) {}
   bool done() const { return p_ == end_; }
 
@@ -122,7 +122,7 @@ class Reader {
     }
   }
 
- private:
+private:
   const char* p_;
   const char* end_;
 };
@@ -200,8 +200,8 @@ std::string base64(std::string_view in) {
     out += kAlphabet[(v >> 12) & 63];
     out += "==";
   } else if (i + 2 == in.size()) {
-    std::uint32_t v = (static_cast<std::uint8_t>(in[i]) << 16) |
-                      (static_cast<std::uint8_t>(in[i + 1]) << 8);
+    std::uint32_t v =
+        (static_cast<std::uint8_t>(in[i]) << 16) | (static_cast<std::uint8_t>(in[i + 1]) << 8);
     out += kAlphabet[(v >> 18) & 63];
     out += kAlphabet[(v >> 12) & 63];
     out += kAlphabet[(v >> 6) & 63];
@@ -302,8 +302,7 @@ std::string format_duration(std::int64_t d) {
 
 bool decode_message(Context& ctx, std::string_view bytes, const Node& node, std::size_t depth,
                     json::Object& out);
-bool decode_embedded_body(Context& ctx, std::string_view raw, std::size_t depth,
-                          json::Value& out);
+bool decode_embedded_body(Context& ctx, std::string_view raw, std::size_t depth, json::Value& out);
 
 // What one field occurrence decodes to: a value, or nothing (left out of the JSON form).
 using Decoded = std::optional<json::Value>;
@@ -390,7 +389,9 @@ bool is_scalar(Kind k) {
          k == Kind::kNumber;
 }
 
-bool is_packable(Kind k) { return k == Kind::kInteger || k == Kind::kBoolean || k == Kind::kNumber; }
+bool is_packable(Kind k) {
+  return k == Kind::kInteger || k == Kind::kBoolean || k == Kind::kNumber;
+}
 
 // Sub-message helpers for the special types: read the whole message into a field-number table of
 // raw occurrences, which is all these small messages need.
@@ -438,8 +439,8 @@ bool read_raw_fields(Context& ctx, std::string_view message, std::vector<RawFiel
 }
 
 // The value of a message-typed occurrence (wire type 2) of `node`, or nothing.
-bool decode_message_value(Context& ctx, std::string_view bytes, const Node& node,
-                          std::size_t depth, Decoded& out) {
+bool decode_message_value(Context& ctx, std::string_view bytes, const Node& node, std::size_t depth,
+                          Decoded& out) {
   if (depth > ctx.options.max_depth) {
     return ctx.fail(fmt::format("protobuf: messages nested deeper than {}", ctx.options.max_depth));
   }
@@ -561,7 +562,9 @@ bool decode_message_value(Context& ctx, std::string_view bytes, const Node& node
       if (!decode_message(ctx, bytes, node, depth, members)) {
         return false;
       }
-      auto take = [&](std::string_view name) -> json::Value* { return members.find(name); };
+      auto take = [&](std::string_view name) -> json::Value* {
+        return members.find(name);
+      };
       switch (node.proto_shape) {
         case ProtoShape::kSchemaOrArray:
           if (json::Value* list = take("jSONSchemas"); list != nullptr && !list->empty()) {
@@ -911,8 +914,8 @@ bool decode_body(Context& ctx, std::string_view body, const Schema& schema, std:
     return false;
   }
   if (!env.content_encoding.empty()) {
-    return ctx.fail(fmt::format("protobuf: unsupported contentEncoding \"{}\"",
-                                env.content_encoding));
+    return ctx.fail(
+        fmt::format("protobuf: unsupported contentEncoding \"{}\"", env.content_encoding));
   }
   if (!env.content_type.empty() && env.content_type != kProtobufContentType) {
     return ctx.fail(fmt::format("protobuf: unsupported contentType \"{}\"", env.content_type));
@@ -924,8 +927,8 @@ bool decode_body(Context& ctx, std::string_view body, const Schema& schema, std:
     node = schema.find_kind({"meta.k8s.io", "v1", gvk.kind});
   }
   if (node == nullptr || node->kind != Kind::kObject) {
-    return ctx.fail(fmt::format("no kind \"{}\" is registered for version \"{}\"", env.kind,
-                                env.api_version));
+    return ctx.fail(
+        fmt::format("no kind \"{}\" is registered for version \"{}\"", env.kind, env.api_version));
   }
   json::Object obj;
   obj.set("apiVersion", env.api_version);
@@ -941,8 +944,7 @@ bool decode_body(Context& ctx, std::string_view body, const Schema& schema, std:
   return true;
 }
 
-bool decode_embedded_body(Context& ctx, std::string_view raw, std::size_t depth,
-                          json::Value& out) {
+bool decode_embedded_body(Context& ctx, std::string_view raw, std::size_t depth, json::Value& out) {
   if (raw.substr(0, std::min<std::size_t>(raw.size(), 4)) == kProtobufMagic) {
     DecodedObject nested;
     if (!decode_body(ctx, raw, Schema::builtin(), depth + 1, nested)) {

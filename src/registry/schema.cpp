@@ -11,8 +11,9 @@
 #include <malloc.h>
 #endif
 
-#include "schema_impl.hpp"
 #include "skiff/base/log.hpp"
+
+#include "schema_impl.hpp"
 
 namespace skiff::registry {
 
@@ -97,16 +98,21 @@ std::vector<const Node*> Schema::named() const {
   for (const auto& [name, node] : impl_->by_name) {
     out.push_back(node);
   }
-  std::sort(out.begin(), out.end(),
-            [](const Node* a, const Node* b) { return a->name < b->name; });
+  std::sort(out.begin(), out.end(), [](const Node* a, const Node* b) { return a->name < b->name; });
   return out;
 }
 
-std::vector<GroupVersionKind> Schema::kinds() const { return impl_->kinds; }
+std::vector<GroupVersionKind> Schema::kinds() const {
+  return impl_->kinds;
+}
 
-const Node* Schema::root() const noexcept { return impl_->root; }
+const Node* Schema::root() const noexcept {
+  return impl_->root;
+}
 
-std::size_t Schema::size() const noexcept { return impl_->nodes.size(); }
+std::size_t Schema::size() const noexcept {
+  return impl_->nodes.size();
+}
 
 namespace {
 
@@ -119,13 +125,20 @@ namespace {
 
 Kind parse_kind(std::string_view k) {
   static constexpr std::pair<std::string_view, Kind> kKinds[] = {
-      {"object", Kind::kObject},       {"map", Kind::kMap},
-      {"array", Kind::kArray},         {"string", Kind::kString},
-      {"integer", Kind::kInteger},     {"number", Kind::kNumber},
-      {"boolean", Kind::kBoolean},     {"bytes", Kind::kBytes},
-      {"int-or-string", Kind::kIntOrString}, {"quantity", Kind::kQuantity},
-      {"time", Kind::kTime},           {"micro-time", Kind::kMicroTime},
-      {"duration", Kind::kDuration},   {"any", Kind::kAny},
+      {"object", Kind::kObject},
+      {"map", Kind::kMap},
+      {"array", Kind::kArray},
+      {"string", Kind::kString},
+      {"integer", Kind::kInteger},
+      {"number", Kind::kNumber},
+      {"boolean", Kind::kBoolean},
+      {"bytes", Kind::kBytes},
+      {"int-or-string", Kind::kIntOrString},
+      {"quantity", Kind::kQuantity},
+      {"time", Kind::kTime},
+      {"micro-time", Kind::kMicroTime},
+      {"duration", Kind::kDuration},
+      {"any", Kind::kAny},
   };
   for (const auto& [name, kind] : kKinds) {
     if (name == k) {

@@ -8,7 +8,8 @@
 // binary; see src/registry/data/README.md) and CRD schemas (converted at run time from
 // `openAPIV3Schema`). Everything that needs to know a type reads it here: protobuf decoding
 // (protobuf.hpp), OpenAPI documents (openapi_schema.hpp), strict field validation, pruning,
-// defaulting and CRD value validation (structural.hpp), strategic merge patch and server-side apply.
+// defaulting and CRD value validation (structural.hpp), strategic merge patch and server-side
+// apply.
 //
 // Nodes form a graph (types refer to each other, some recursively, e.g. JSONSchemaProps). A Schema
 // owns its nodes; pointers stay valid for the Schema's lifetime (builtin() lives until exit, and a
@@ -29,12 +30,12 @@ namespace skiff::registry {
 
 /// What JSON a node accepts. The special kinds are Kubernetes' own scalar-ish types.
 enum class Kind : std::uint8_t {
-  kObject,       ///< fixed fields (a Go struct); see Node::fields
-  kMap,          ///< string keys, values of Node::items (a Go map; OpenAPI additionalProperties)
-  kArray,        ///< elements of Node::items
+  kObject,  ///< fixed fields (a Go struct); see Node::fields
+  kMap,     ///< string keys, values of Node::items (a Go map; OpenAPI additionalProperties)
+  kArray,   ///< elements of Node::items
   kString,
-  kInteger,      ///< Node::format says "int32" or "int64"
-  kNumber,       ///< double
+  kInteger,  ///< Node::format says "int32" or "int64"
+  kNumber,   ///< double
   kBoolean,
   kBytes,        ///< base64 string in JSON, raw bytes in protobuf
   kIntOrString,  ///< intstr.IntOrString (CRDs: x-kubernetes-int-or-string)
@@ -72,13 +73,13 @@ struct Node;
 
 /// One named member of a kObject node.
 struct Field {
-  std::string name;               ///< JSON name
-  const Node* node = nullptr;     ///< its type; never null
+  std::string name;            ///< JSON name
+  const Node* node = nullptr;  ///< its type; never null
   /// Protobuf field number within the node's own message; 0 when the field has none: JSON-only
   /// fields (TypeMeta's apiVersion/kind, meta/v1 Table) and the members of an inlined struct,
   /// which belong to that struct's message.
   std::int32_t proto_number = 0;
-  bool required = false;          ///< OpenAPI "required" (no +optional and no omitempty upstream)
+  bool required = false;  ///< OpenAPI "required" (no +optional and no omitempty upstream)
   /// Protobuf only: the field is an embedded struct whose members appear inline in JSON (Go's
   /// `json:",inline"`, e.g. Volume.volumeSource). Its members are also listed in the parent's
   /// `fields` (JSON view); this entry exists for protobuf decoding and is skipped by JSON walkers.
@@ -98,9 +99,9 @@ struct Node {
   std::string format;  ///< OpenAPI format: "int32", "int64", "double", "byte", "date-time", ...
 
   // kObject: the JSON view of the fields, in upstream order (inlined structs expanded; an `inlined`
-  // entry marks where the embedded struct sits, for protobuf). The apiextensions unions (kAny with a
-  // ProtoShape) list their protobuf members here for the decoder; JSON walkers ignore the fields of
-  // a kAny node, except in value-validation nodes (see all_of below).
+  // entry marks where the embedded struct sits, for protobuf). The apiextensions unions (kAny with
+  // a ProtoShape) list their protobuf members here for the decoder; JSON walkers ignore the fields
+  // of a kAny node, except in value-validation nodes (see all_of below).
   std::vector<Field> fields;
   // kArray and kMap: the element / value type.
   const Node* items = nullptr;
@@ -118,13 +119,14 @@ struct Node {
   /// `allOf: [{$ref}]` with the extensions beside it, as upstream does.
   const Node* refines = nullptr;
 
-  /// x-kubernetes-preserve-unknown-fields: a kObject/kMap/kAny that keeps members its schema does not
-  /// list (always true for kAny).
+  /// x-kubernetes-preserve-unknown-fields: a kObject/kMap/kAny that keeps members its schema does
+  /// not list (always true for kAny).
   bool preserve_unknown_fields = false;
   /// x-kubernetes-embedded-resource: an object carrying its own apiVersion/kind/metadata.
   bool embedded_resource = false;
   bool nullable = false;
-  /// The GVKs a top-level kind is served as (x-kubernetes-group-version-kind), empty for other types.
+  /// The GVKs a top-level kind is served as (x-kubernetes-group-version-kind), empty for other
+  /// types.
   std::vector<GroupVersionKind> gvks;
 
   // Value constraints (CRD schemas; built-ins carry only defaults and enums).
@@ -168,7 +170,7 @@ GroupVersionKind parse_api_version(std::string_view api_version, std::string_vie
 /// An immutable set of nodes. Built-ins come from `builtin()`; each CRD version gets its own Schema
 /// from `from_openapi_v3()`.
 class Schema {
- public:
+public:
   Schema();
   ~Schema();
   Schema(Schema&&) noexcept;
@@ -177,7 +179,8 @@ class Schema {
   Schema& operator=(const Schema&) = delete;
 
   /// The built-in types (loaded once, on first use, from data embedded in the binary; thread-safe,
-  /// any thread; the first call costs a few milliseconds and about a megabyte, see the data README).
+  /// any thread; the first call costs a few milliseconds and about a megabyte, see the data
+  /// README).
   static const Schema& builtin();
 
   /// The named type, or nullptr. Names are OpenAPI definition names
@@ -196,18 +199,18 @@ class Schema {
   /// Number of nodes owned (named and anonymous), for tests and memory accounting.
   std::size_t size() const noexcept;
 
-  /// Converts a CRD version's `openAPIV3Schema` (a JSONSchemaProps document) into a Schema whose root
-  /// describes the custom resource: apiVersion, kind and metadata (ObjectMeta, from builtin()) are
-  /// added as upstream does, and the root's gvks is {gvk}. Errors: kInvalid with field causes (paths
-  /// under `cause_prefix`, e.g. "spec.versions[0].schema.openAPIV3Schema") when the schema is not
-  /// structural or uses unsupported constructs ($ref, definitions, patternProperties, ...), in
-  /// upstream's wording. Implemented in structural.cpp.
+  /// Converts a CRD version's `openAPIV3Schema` (a JSONSchemaProps document) into a Schema whose
+  /// root describes the custom resource: apiVersion, kind and metadata (ObjectMeta, from builtin())
+  /// are added as upstream does, and the root's gvks is {gvk}. Errors: kInvalid with field causes
+  /// (paths under `cause_prefix`, e.g. "spec.versions[0].schema.openAPIV3Schema") when the schema
+  /// is not structural or uses unsupported constructs ($ref, definitions, patternProperties, ...),
+  /// in upstream's wording. Implemented in structural.cpp.
   static Result<Schema> from_openapi_v3(const json::Value& open_api_v3_schema,
                                         const GroupVersionKind& gvk, std::string_view cause_prefix);
 
   struct Impl;
 
- private:
+private:
   explicit Schema(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

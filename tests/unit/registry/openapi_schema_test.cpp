@@ -11,9 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "skiff/registry/schema.hpp"
+
 #include "process.hpp"
 #include "registry_test_util.hpp"
-#include "skiff/registry/schema.hpp"
 
 using skiff::json::Value;
 using skiff::registry::GroupVersionKind;
@@ -128,11 +129,13 @@ TEST_CASE("OpenAPI v3 definitions of a group-version are closed and carry the ex
         parse_json(R"([{"group":"apps","kind":"Deployment","version":"v1"}])"));
   CHECK(deployment["type"] == Value("object"));
   CHECK(deployment["properties"]["metadata"] ==
-        parse_json(R"({"$ref":"#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"})"));
+        parse_json(
+            R"({"$ref":"#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"})"));
   CHECK(deployment["properties"]["apiVersion"] == parse_json(R"({"type":"string"})"));
   // A field-level patch strategy next to a reference: allOf.
   CHECK(defs["io.k8s.api.apps.v1.DeploymentSpec"]["properties"]["strategy"] ==
-        parse_json(R"({"allOf":[{"$ref":"#/components/schemas/io.k8s.api.apps.v1.DeploymentStrategy"}],
+        parse_json(
+            R"({"allOf":[{"$ref":"#/components/schemas/io.k8s.api.apps.v1.DeploymentStrategy"}],
                        "x-kubernetes-patch-strategy":"retainKeys"})"));
   CHECK(defs["io.k8s.api.apps.v1.DeploymentSpec"]["required"] ==
         parse_json(R"(["selector","template"])"));
@@ -164,8 +167,9 @@ TEST_CASE("OpenAPI v3 definitions of a group-version are closed and carry the ex
   CHECK(defs["io.k8s.apimachinery.pkg.runtime.RawExtension"] == parse_json(R"({"type":"object"})"));
   CHECK(defs["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"].get(
             "x-kubernetes-group-version-kind") == nullptr);
-  CHECK(defs["io.k8s.api.core.v1.Secret"]["properties"]["data"] ==
-        parse_json(R"({"type":"object","additionalProperties":{"type":"string","format":"byte"}})"));
+  CHECK(
+      defs["io.k8s.api.core.v1.Secret"]["properties"]["data"] ==
+      parse_json(R"({"type":"object","additionalProperties":{"type":"string","format":"byte"}})"));
   // The wrapper array is a plain array in OpenAPI.
   CHECK(defs["io.k8s.apimachinery.pkg.apis.meta.v1.APIResource"]["properties"]["verbs"] ==
         parse_json(R"({"type":"array","items":{"type":"string"}})"));
@@ -185,13 +189,16 @@ TEST_CASE("OpenAPI v2 definitions use #/definitions and no v3-only constructs",
   CHECK(text.find("#/components/schemas/") == std::string::npos);
   CHECK(defs["io.k8s.apimachinery.pkg.util.intstr.IntOrString"] ==
         parse_json(R"({"type":"string","format":"int-or-string"})"));
-  CHECK(defs["io.k8s.apimachinery.pkg.api.resource.Quantity"] == parse_json(R"({"type":"string"})"));
-  const Value& props = defs["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps"];
-  CHECK(props["properties"]["properties"] ==
-        parse_json(R"({"type":"object","additionalProperties":
+  CHECK(defs["io.k8s.apimachinery.pkg.api.resource.Quantity"] ==
+        parse_json(R"({"type":"string"})"));
+  const Value& props =
+      defs["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps"];
+  CHECK(props["properties"]["properties"] == parse_json(R"({"type":"object","additionalProperties":
             {"$ref":"#/definitions/io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps"}})"));
-  CHECK(props["properties"]["items"] ==
-        parse_json(R"({"$ref":"#/definitions/io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray"})"));
+  CHECK(
+      props["properties"]["items"] ==
+      parse_json(
+          R"({"$ref":"#/definitions/io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray"})"));
   // The union has no type (any JSON), like upstream.
   CHECK(defs["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray"] ==
         parse_json("{}"));
@@ -203,9 +210,9 @@ TEST_CASE("OpenAPI v2 definitions use #/definitions and no v3-only constructs",
   CHECK(std::is_sorted(closure.begin(), closure.end(),
                        [](const Node* a, const Node* b) { return a->name < b->name; }));
   // A single definition renders without referring to itself.
-  CHECK(openapi_definition(*Schema::builtin().find_kind({"batch", "v1", "Job"}),
-                           OpenApiVersion::kV2)
-            .get("$ref") == nullptr);
+  CHECK(
+      openapi_definition(*Schema::builtin().find_kind({"batch", "v1", "Job"}), OpenApiVersion::kV2)
+          .get("$ref") == nullptr);
 }
 
 namespace {
@@ -228,12 +235,13 @@ void write_file(const std::string& path, const std::string& text) {
 // each resource, the one path operation kubectl's explain template looks up to find the kind.
 Value gv_document(std::string_view group, std::string_view version, std::string_view resource,
                   std::string_view kind) {
-  Value doc = parse_json(R"({"openapi":"3.0.0","info":{"title":"Kubernetes","version":"v1.32.5"}})");
+  Value doc =
+      parse_json(R"({"openapi":"3.0.0","info":{"title":"Kubernetes","version":"v1.32.5"}})");
   std::string prefix = group.empty() ? "/api/" : "/apis/" + std::string(group) + "/";
   Value op = Value::object();
   op["get"]["x-kubernetes-group-version-kind"] =
-      parse_json(R"({"group":")" + std::string(group) + R"(","version":")" +
-                 std::string(version) + R"(","kind":")" + std::string(kind) + R"("})");
+      parse_json(R"({"group":")" + std::string(group) + R"(","version":")" + std::string(version) +
+                 R"(","kind":")" + std::string(kind) + R"("})");
   doc["paths"][prefix + std::string(version) + "/namespaces/{namespace}/" + std::string(resource) +
                "/{name}"] = op;
   doc["components"]["schemas"] = openapi_definitions(kinds_of(group, version), OpenApiVersion::kV3);
@@ -259,9 +267,9 @@ TEST_CASE("kubectl 1.32 explains built-in kinds from our OpenAPI v3 documents",
              skiff::json::serialize(gv_document("", "v1", "pods", "Pod")));
   write_file(dir.file("openapi/apis__apps__v1.json"),
              skiff::json::serialize(gv_document("apps", "v1", "deployments", "Deployment")));
-  skiff::testing::Process server({python, skiff::testing::registry_data_path("openapi_server.py"),
-                                  dir.path().string()},
-                                 dir.file("server"));
+  skiff::testing::Process server(
+      {python, skiff::testing::registry_data_path("openapi_server.py"), dir.path().string()},
+      dir.file("server"));
   REQUIRE(skiff::testing::eventually([&] { return std::filesystem::exists(dir.file("port")); }));
   std::string url = "http://127.0.0.1:" + skiff::testing::read_file(dir.file("port"));
   auto explain = [&](const std::string& what) {

@@ -8,8 +8,9 @@
 #include <cstring>
 #include <string>
 
-#include "registry_test_util.hpp"
 #include "skiff/registry/schema.hpp"
+
+#include "registry_test_util.hpp"
 
 using skiff::Reason;
 using skiff::json::Value;
@@ -26,7 +27,7 @@ namespace {
 
 // A minimal protobuf writer for hand-built messages.
 class Pb {
- public:
+public:
   Pb& varint(std::uint64_t v) {
     while (v >= 0x80) {
       b_ += static_cast<char>((v & 0x7f) | 0x80);
@@ -36,7 +37,9 @@ class Pb {
     return *this;
   }
   Pb& tag(int number, int wire) { return varint((static_cast<std::uint64_t>(number) << 3) | wire); }
-  Pb& num(int number, std::int64_t v) { return tag(number, 0).varint(static_cast<std::uint64_t>(v)); }
+  Pb& num(int number, std::int64_t v) {
+    return tag(number, 0).varint(static_cast<std::uint64_t>(v));
+  }
   Pb& str(int number, std::string_view s) {
     tag(number, 2).varint(s.size());
     b_ += s;
@@ -58,7 +61,7 @@ class Pb {
   }
   const std::string& bytes() const { return b_; }
 
- private:
+private:
   std::string b_;
 };
 
@@ -149,7 +152,8 @@ TEST_CASE("protobuf decoding keeps present zero values of pointer fields only",
   CHECK(d["apiVersion"] == Value("apps/v1"));
   CHECK(d["kind"] == Value("Deployment"));
   // The raw envelope of the same body.
-  auto env = parse_protobuf_envelope(read_file(registry_data_path("kubectl/deployment_zero.1.32.pb")));
+  auto env =
+      parse_protobuf_envelope(read_file(registry_data_path("kubectl/deployment_zero.1.32.pb")));
   REQUIRE(env);
   CHECK(env->api_version == "apps/v1");
   CHECK(env->kind == "Deployment");
@@ -235,7 +239,8 @@ TEST_CASE("protobuf bytes, maps, wrapper arrays, inlined structs, packed repeats
   Pb pod_spec;
   pod_spec.msg(1, volume).msg(14, security).num(99, 5);  // 99: unknown, skipped
   Value pod = decode_ok(body("v1", "Pod", Pb().msg(2, pod_spec)));
-  CHECK(pod["spec"]["volumes"] == parse_json(R"([{"name":"scratch","emptyDir":{"medium":"Memory"}}])"));
+  CHECK(pod["spec"]["volumes"] ==
+        parse_json(R"([{"name":"scratch","emptyDir":{"medium":"Memory"}}])"));
   CHECK(pod["spec"]["securityContext"]["supplementalGroups"] == parse_json("[1,2,300,7]"));
 
   // ControllerRevision.data is a RawExtension: the embedded JSON document.
@@ -252,8 +257,12 @@ TEST_CASE("protobuf bytes, maps, wrapper arrays, inlined structs, packed repeats
   CHECK(at(dep, {"spec", "replicas"}) == Value(-3));
 
   // Invalid UTF-8 is replaced, as Go's JSON encoder does.
-  Value bad = decode_ok(body("v1", "Namespace", Pb().msg(1, Pb().str(1, "a\xff" "b"))));
-  CHECK(at(bad, {"metadata", "name"}) == Value("a\xef\xbf\xbd" "b"));
+  Value bad = decode_ok(body("v1", "Namespace",
+                             Pb().msg(1, Pb().str(1,
+                                                  "a\xff"
+                                                  "b"))));
+  CHECK(at(bad, {"metadata", "name"}) == Value("a\xef\xbf\xbd"
+                                               "b"));
 }
 
 TEST_CASE("meta.k8s.io DeleteOptions decode with apiVersion v1 and meta.k8s.io/v1",
@@ -323,8 +332,9 @@ TEST_CASE("malformed protobuf bodies are rejected with a clear message", "[regis
   CHECK(decode_error(std::string("k8s\0\x0a\x7f\x0a", 7)).find("past the end") !=
         std::string::npos);
   // An 11-byte varint (in an unknown envelope field, which is skipped).
-  CHECK(decode_error(std::string("k8s\0\x28", 5) + std::string(10, '\xff') + "\x01")
-            .find("varint") != std::string::npos);
+  CHECK(
+      decode_error(std::string("k8s\0\x28", 5) + std::string(10, '\xff') + "\x01").find("varint") !=
+      std::string::npos);
   // Unknown kinds and versions.
   CHECK(decode_error(body("v1", "Frobnicator", Pb())) ==
         "no kind \"Frobnicator\" is registered for version \"v1\"");
@@ -333,7 +343,9 @@ TEST_CASE("malformed protobuf bodies are rejected with a clear message", "[regis
   CHECK(decode_error(body("v1", "Namespace", Pb().num(1, 5))) ==
         "protobuf: wrong wire type 0 for message field at metadata");
   // Truncation inside a nested message names where.
-  std::string nested = Pb().msg(1, Pb().raw("\x0a\x05" "ab")).bytes();
+  std::string nested = Pb().msg(1, Pb().raw("\x0a\x05"
+                                            "ab"))
+                           .bytes();
   CHECK(decode_error(body("v1", "Namespace", Pb().raw(nested))).find("at metadata") !=
         std::string::npos);
   // Compressed or foreign content inside the envelope.
@@ -372,8 +384,9 @@ TEST_CASE("deeply nested protobuf messages hit the depth limit instead of the st
   // The limit is an option.
   skiff::registry::ProtobufOptions shallow;
   shallow.max_depth = 2;
-  auto r = decode_protobuf_body(body("v1", "Namespace", Pb().msg(1, Pb().msg(13, Pb().str(1, "x")))),
-                                Schema::builtin(), shallow);
+  auto r =
+      decode_protobuf_body(body("v1", "Namespace", Pb().msg(1, Pb().msg(13, Pb().str(1, "x")))),
+                           Schema::builtin(), shallow);
   REQUIRE_FALSE(r);
   CHECK(r.error().message.find("nested deeper than 2") != std::string::npos);
 }

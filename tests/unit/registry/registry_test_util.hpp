@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "skiff/base/json.hpp"
+
 #include "skiff_test.hpp"
 
 namespace skiff::testing {

@@ -201,7 +201,8 @@ TEST_CASE("inlined structs, type meta, bytes and wrapper arrays are modelled for
   CHECK(field(deployment, "metadata").proto_number == 1);
   CHECK(field(named("io.k8s.api.apps.v1.DeploymentSpec"), "replicas").pointer);
 
-  const Node& verbs = *field(named("io.k8s.apimachinery.pkg.apis.meta.v1.APIResource"), "verbs").node;
+  const Node& verbs =
+      *field(named("io.k8s.apimachinery.pkg.apis.meta.v1.APIResource"), "verbs").node;
   CHECK(verbs.kind == Kind::kArray);
   CHECK(verbs.proto_shape == ProtoShape::kWrappedArray);
   for (std::string_view name : {"io.k8s.api.authentication.v1.UserInfo",
@@ -230,7 +231,8 @@ TEST_CASE("inlined structs, type meta, bytes and wrapper arrays are modelled for
 }
 
 TEST_CASE("the apiextensions JSONSchemaProps recursion resolves", "[registry][schema]") {
-  const Node& props = named("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps");
+  const Node& props =
+      named("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps");
   CHECK(field(props, "properties").node->kind == Kind::kMap);
   CHECK(field(props, "properties").node->items == &props);
   CHECK(field(props, "not").node == &props);
@@ -244,7 +246,8 @@ TEST_CASE("the apiextensions JSONSchemaProps recursion resolves", "[registry][sc
   CHECK(items.proto_field(2)->node->items == &props);
   CHECK(field(props, "additionalProperties").node->proto_shape == ProtoShape::kSchemaOrBool);
   CHECK(field(props, "dependencies").node->items->proto_shape == ProtoShape::kSchemaOrStringArray);
-  const Node& crd = named("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionVersion");
+  const Node& crd = named(
+      "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionVersion");
   CHECK(field(*field(crd, "schema").node, "openAPIV3Schema").node == &props);
 }
 
