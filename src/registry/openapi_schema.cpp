@@ -381,4 +381,12 @@ json::Value openapi_definitions(const std::vector<const Node*>& roots, OpenApiVe
   return json::Value(std::move(out));
 }
 
+json::Value openapi_v3_schemas(const std::vector<const Node*>& roots) {
+  return openapi_definitions(roots, OpenApiVersion::kV3);
+}
+
+json::Value openapi_v2_definitions(const std::vector<const Node*>& roots) {
+  return openapi_definitions(roots, OpenApiVersion::kV2);
+}
+
 }  // namespace skiff::registry

@@ -985,6 +985,15 @@ Result<DecodedObject> decode_protobuf_body(std::string_view body, const Schema& 
   return out;
 }
 
+Result<json::Value> decode_protobuf(std::string_view body, const Schema& schema,
+                                    const ProtobufOptions& options) {
+  auto decoded = decode_protobuf_body(body, schema, options);
+  if (!decoded) {
+    return decoded.error();
+  }
+  return std::move(decoded->object);
+}
+
 Result<json::Value> decode_protobuf_message(std::string_view message, const Node& node,
                                             const ProtobufOptions& options) {
   Context ctx{options, {}, {}};

@@ -48,5 +48,9 @@ std::vector<const Node*> openapi_closure(const std::vector<const Node*>& roots);
 /// The v3 `components.schemas` object (or the v2 `definitions` object): {name: definition} for
 /// openapi_closure(roots), members sorted by name.
 json::Value openapi_definitions(const std::vector<const Node*>& roots, OpenApiVersion version);
+/// openapi_definitions(roots, kV3): the `components.schemas` object of a v3 document.
+json::Value openapi_v3_schemas(const std::vector<const Node*>& roots);
+/// openapi_definitions(roots, kV2): the `definitions` object of a swagger 2.0 document.
+json::Value openapi_v2_definitions(const std::vector<const Node*>& roots);
 
 }  // namespace skiff::registry

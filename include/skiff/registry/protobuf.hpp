@@ -78,6 +78,10 @@ Result<DecodedObject> decode_protobuf_body(std::string_view body,
                                            const Schema& schema = Schema::builtin(),
                                            const ProtobufOptions& options = {});
 
+/// decode_protobuf_body() when only the object is wanted (the apiserver's body decoding).
+Result<json::Value> decode_protobuf(std::string_view body, const Schema& schema = Schema::builtin(),
+                                    const ProtobufOptions& options = {});
+
 /// Decodes one message of type `node` (no magic, no envelope) into its JSON form. `node` is a
 /// kObject (or a special kind); apiVersion/kind are not added. Errors as decode_protobuf_body.
 Result<json::Value> decode_protobuf_message(std::string_view message, const Node& node,

@@ -209,6 +209,9 @@ TEST_CASE("OpenAPI v2 definitions use #/definitions and no v3-only constructs",
   CHECK(closure.size() == defs.size());
   CHECK(std::is_sorted(closure.begin(), closure.end(),
                        [](const Node* a, const Node* b) { return a->name < b->name; }));
+  CHECK(skiff::registry::openapi_v2_definitions(roots) == defs);
+  CHECK(skiff::registry::openapi_v3_schemas(roots) ==
+        openapi_definitions(roots, OpenApiVersion::kV3));
   // A single definition renders without referring to itself.
   CHECK(
       openapi_definition(*Schema::builtin().find_kind({"batch", "v1", "Job"}), OpenApiVersion::kV2)

@@ -151,6 +151,12 @@ TEST_CASE("protobuf decoding keeps present zero values of pointer fields only",
   CHECK(d.get_path({"metadata", "creationTimestamp"}) == nullptr);
   CHECK(d["apiVersion"] == Value("apps/v1"));
   CHECK(d["kind"] == Value("Deployment"));
+  // The object-only entry point gives the same JSON.
+  auto plain = skiff::registry::decode_protobuf(
+      read_file(registry_data_path("kubectl/deployment_zero.1.32.pb")));
+  REQUIRE(plain);
+  CHECK(*plain == d);
+  CHECK_FALSE(skiff::registry::decode_protobuf("nope"));
   // The raw envelope of the same body.
   auto env =
       parse_protobuf_envelope(read_file(registry_data_path("kubectl/deployment_zero.1.32.pb")));
