@@ -649,10 +649,18 @@ std::string short_human_duration(GoDuration d) {
 }
 
 std::string translate_timestamp_since(std::optional<Timestamp> t, Timestamp now) {
-  if (!t) {
+  if (!t || *t == kGoZeroTime) {
     return "<unknown>";
   }
-  return human_duration(std::chrono::duration_cast<nanoseconds>(now - *t));
+  const microseconds diff = now - *t;  // int64 microseconds cover every RFC 3339 year
+  constexpr std::int64_t kMaxMicros = std::numeric_limits<std::int64_t>::max() / 1000;
+  if (diff.count() > kMaxMicros) {
+    return human_duration(GoDuration::max());
+  }
+  if (diff.count() < -kMaxMicros) {
+    return human_duration(GoDuration::min());
+  }
+  return human_duration(std::chrono::duration_cast<nanoseconds>(diff));
 }
 
 }  // namespace skiff::api

@@ -10,11 +10,13 @@
 // values are capped at 2^63-1. The quantity remembers its format family (DecimalSI, BinarySI,
 // DecimalExponent) and prints itself in upstream's canonical form for it: the largest suffix that
 // needs no fraction ("1000m" -> "1", "1024Mi" -> "1Gi", "1.5Gi" -> "1536Mi", "0.1" -> "100m",
-// "1e4" -> "10e3"), BinarySI values below 1024 or with a fraction printed as DecimalSI ("512" for
-// "0.5Ki", "1024m" for ".001Ki"). As upstream, a parsed text that is
-// already in canonical form is kept verbatim — which also keeps a few inputs upstream never
-// rewrites (a leading '+' or zeros: "+1", "01", and trailing fraction zeros such as "1.500"); "1e3"
-// stays "1e3" (DecimalExponent), it does not become "1k".
+// "1e4" -> "10e3"); BinarySI values below 1024 or with a fraction print as DecimalSI ("512" for
+// "0.5Ki", "1024m" for ".001Ki").
+//
+// As upstream, a parsed text that its int64 fast path judges canonical is kept verbatim. That
+// also keeps a few spellings upstream never rewrites: a leading '+' or zeros ("+1", "01") and
+// trailing fraction zeros ("1.500"); and "1e3" stays "1e3" (DecimalExponent), it does not become
+// "1k". Arithmetic and set_format() drop the kept text.
 //
 // Representation: a signed 128-bit mantissa (at most 38 significant digits) times a power of ten.
 // Every value upstream's int64 fast path handles, and every inf.Dec value of up to 38 significant

@@ -67,8 +67,13 @@ Result<GoDuration> parse_duration(std::string_view text);
 std::string human_duration(GoDuration d);
 /// duration.ShortHumanDuration: one unit only ("59s", "1m", "23h", "364d", "2y").
 std::string short_human_duration(GoDuration d);
+/// Go's zero time, 0001-01-01T00:00:00Z: what an unset metav1.Time holds (IsZero()).
+inline constexpr Timestamp kGoZeroTime =
+    std::chrono::sys_days(std::chrono::year(1) / std::chrono::January / std::chrono::day(1));
+
 /// What server-side Table cells show for a timestamp column: "<unknown>" when there is no
-/// timestamp, else human_duration(now - t).
+/// timestamp (or it is Go's zero time), else human_duration(now - t), the difference saturated
+/// to time.Duration's range as Go's Time.Sub does.
 std::string translate_timestamp_since(std::optional<Timestamp> t, Timestamp now);
 
 }  // namespace skiff::api

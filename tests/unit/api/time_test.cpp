@@ -351,6 +351,11 @@ TEST_CASE("table timestamps show the age since the injected now", "[api][time]")
   CHECK(translate_timestamp_since(ts(2024, 4, 29, 9), now) == "2d3h");
   CHECK(translate_timestamp_since(now + std::chrono::seconds(1), now) == "0s");  // clock skew
   CHECK(translate_timestamp_since(now + std::chrono::seconds(5), now) == "<invalid>");
+  // Go's zero time is "unset"; differences beyond time.Duration's range saturate (~292 years).
+  CHECK(translate_timestamp_since(kGoZeroTime, now) == "<unknown>");
+  CHECK(translate_timestamp_since(parse_rfc3339("0001-01-01T00:00:01Z").value(), now) == "292y");
+  CHECK(translate_timestamp_since(ts(9999, 1, 1), now) == "<invalid>");
+  CHECK(format_rfc3339(kGoZeroTime) == "0001-01-01T00:00:00Z");
 }
 
 }  // namespace
