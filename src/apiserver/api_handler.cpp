@@ -143,9 +143,12 @@ struct ApiHandler::Impl {
     if (path == "/healthz" || path == "/livez" || path == "/readyz" ||
         path.starts_with("/healthz/") || path.starts_with("/livez/") ||
         path.starts_with("/readyz/")) {
-      co_await res.send(200, {{"Content-Type", "text/plain; charset=utf-8"},
-                              {"X-Content-Type-Options", "nosniff"}},
-                        "ok");
+      // Headers built outside the co_await: GCC 12 rejects braced string-literal pairs in a
+      // coroutine's co_await expression ("array used as initializer").
+      HeaderList headers;
+      headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+      headers.emplace_back("X-Content-Type-Options", "nosniff");
+      co_await res.send(200, std::move(headers), "ok");
       co_return;
     }
     if (path == "/version" || path == "/version/") {
@@ -222,12 +225,13 @@ struct ApiHandler::Impl {
     }
     if (top && neg.output == Output::kDiscovery) {
       json::Value doc = aggregated_discovery(*snap, info.prefix == "api", neg.version);
-      co_await res.send(200,
-                        {{"Content-Type", fmt::format("application/json;g=apidiscovery.k8s.io;v={};"
-                                                      "as=APIGroupDiscoveryList",
-                                                      neg.version)},
-                         {"Vary", "Accept"}},
-                        json::serialize(doc));
+      HeaderList headers;
+      headers.emplace_back("Content-Type",
+                           fmt::format("application/json;g=apidiscovery.k8s.io;v={};"
+                                       "as=APIGroupDiscoveryList",
+                                       neg.version));
+      headers.emplace_back("Vary", "Accept");
+      co_await res.send(200, std::move(headers), json::serialize(doc));
       co_return;
     }
     json::Value doc;
@@ -250,7 +254,9 @@ struct ApiHandler::Impl {
       co_await send_status(res, 404, "NotFound", not_found_message(), req);
       co_return;
     }
-    co_await send_value(res, 200, doc, req, neg, {{"Vary", "Accept"}});
+    HeaderList vary;
+    vary.emplace_back("Vary", "Accept");
+    co_await send_value(res, 200, doc, req, neg, std::move(vary));
   }
 
   awaitable<void> serve_openapi(const ApiRequest& req, ApiResponder& res) {
@@ -871,7 +877,9 @@ struct ApiHandler::Impl {
       co_await send_error(res, stream.error(), req);
       co_return;
     }
-    if (!co_await res.start_stream(200, {{"Content-Type", std::string(kJsonType)}})) {
+    HeaderList stream_headers;
+    stream_headers.emplace_back("Content-Type", std::string(kJsonType));
+    if (!co_await res.start_stream(200, std::move(stream_headers))) {
       co_return;
     }
     auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "skiff/api/meta.hpp"
 #include "skiff/api/time.hpp"
 
 namespace skiff::apiserver {
@@ -171,7 +172,7 @@ Result<json::Value> make_token_request(const json::Value& request,
                             {"boundObjectRef", spec["boundObjectRef"]}}},
       {"status", json::Object{{"token", *token},
                               {"expirationTimestamp",
-                               api::format_time(now + std::chrono::seconds(expiration))}}}};
+                               api::format_rfc3339(api::to_timestamp(now + std::chrono::seconds(expiration)))}}}};
   return out;
 }
 

@@ -181,11 +181,11 @@ json::Value crd_cell(const PrinterColumn& col, const json::Value& object, regist
     return json::Value();
   }
   if (col.type == "date" && v.is_string()) {
-    auto t = api::parse_time(v.as_string());
+    auto t = api::parse_rfc3339(v.as_string());
     if (!t) {
       return json::Value("<invalid>");
     }
-    return json::Value(api::human_duration(now - *t));
+    return json::Value(api::translate_timestamp_since(*t, api::to_timestamp(now)));
   }
   if (col.type == "integer" && v.is_integral()) {
     return json::Value(v.as_int());

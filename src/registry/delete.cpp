@@ -79,7 +79,9 @@ awaitable<Result<DeleteResult>> Registry::Impl::remove(ResourceTypePtr type, std
           co_return purged.error();
         }
       }
-      auto deleted = co_await delete_at(*type, key, current);
+      auto deleted = co_await delete_at(*type, key, current,
+                                        is_service(*type) ? detail::release_service(*object)
+                                                          : std::vector<kv::RequestOp>{});
       if (!deleted) {
         co_return deleted.error();
       }

@@ -71,6 +71,8 @@ void record_update(const json::Value* old, json::Value& object, const Node* sche
 
 /// Unknown-field paths of `object` against `schema` ("spec.foo").
 std::vector<std::string> unknown_fields(const json::Value& object, const Node* schema);
+/// What Go's typed JSON decoding rejects (a string where an integer belongs): kBadRequest.
+Result<void> check_value_types(const json::Value& object, const Node* schema);
 /// CRDs: drop unknown fields; apply structural defaults; value validation causes.
 void prune(json::Value& object, const Node* schema);
 void apply_schema_defaults(json::Value& object, const Node* schema);

@@ -17,11 +17,11 @@ std::string age_since(std::string_view timestamp, TimePoint now) {
   if (timestamp.empty()) {
     return "<unknown>";
   }
-  auto t = api::parse_time(timestamp);
+  auto t = api::parse_rfc3339(timestamp);
   if (!t) {
     return "<unknown>";
   }
-  return api::human_duration(now - *t);
+  return api::translate_timestamp_since(*t, api::to_timestamp(now));
 }
 
 json::Value age_cell(const json::Value& object, TimePoint now) {

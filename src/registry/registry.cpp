@@ -8,6 +8,7 @@
 
 #include "skiff/base/log.hpp"
 #include "skiff/kv/store.hpp"
+#include "skiff/registry/structural.hpp"
 
 #include "crd.hpp"
 #include "glue.hpp"
@@ -88,7 +89,28 @@ bool same_object(const json::Value& a, const json::Value& b) {
 // ---- Impl helpers ----
 
 Registry::Impl::Impl(kv::Store& s, Catalog& c, RegistryOptions o)
-    : store(s), catalog(c), options(std::move(o)) {}
+    : store(s), catalog(c), options(std::move(o)) {
+  auto parsed = detail::ServiceRanges::parse(options.service_cidr, options.node_port_min,
+                                             options.node_port_max);
+  if (!parsed) {
+    throw Exception(parsed.error());  // start-up configuration error
+  }
+  ranges = *parsed;
+}
+
+Result<detail::Allocation> Registry::Impl::allocate(const ResourceType& type, json::Value& object,
+                                                    const json::Value* old) const {
+  if (!is_service(type)) {
+    return detail::Allocation{};
+  }
+  const json::Value& meta = object["metadata"];
+  std::string owner = fmt::format("{}/{}", meta.string_or("namespace"), meta.string_or("name"));
+  auto alloc = detail::allocate_service(store, ranges, object, old, owner);
+  if (!alloc && alloc.error().reason == Reason::kInvalid) {
+    return detail::invalid(type, meta.string_or("name"), alloc.error().causes);
+  }
+  return alloc;
+}
 
 Result<std::optional<kv::KeyValue>> Registry::Impl::read(const std::string& key) const {
   kv::RangeRequest req;
@@ -190,28 +212,33 @@ std::vector<std::string> Registry::Impl::check_fields(const ResourceType& type,
                                                       const WriteOptions& options,
                                                       Result<void>& strict_error) const {
   std::vector<std::string> warnings;
+  // Kubernetes' decoders reject mistyped values whatever fieldValidation says.
+  if (!type.custom) {
+    if (auto typed = detail::check_value_types(object, type.schema); !typed) {
+      strict_error = typed.error();
+      return warnings;
+    }
+  }
   if (options.field_validation == FieldValidation::kIgnore) {
     return warnings;
   }
-  std::vector<std::string> problems;
-  for (const auto& path : detail::unknown_fields(object, type.schema)) {
-    problems.push_back(fmt::format("unknown field {}", json::quote(path)));
-  }
-  for (const auto& path : options.duplicate_fields) {
-    problems.push_back(fmt::format("duplicate field {}", json::quote(path)));
-  }
-  if (problems.empty()) {
+  std::vector<std::string> unknown = detail::unknown_fields(object, type.schema);
+  if (unknown.empty() && options.duplicate_fields.empty()) {
     return warnings;
   }
   if (options.field_validation == FieldValidation::kStrict) {
-    std::string message = "strict decoding error: ";
-    for (std::size_t i = 0; i < problems.size(); ++i) {
-      message += (i ? ", " : "") + problems[i];
-    }
-    strict_error = errors::bad_request(message);
+    std::string prefix = fmt::format("{} in version {} cannot be handled as a {}: ",
+                                     type.gvk.kind, json::quote(type.gvk.version), type.gvk.kind);
+    strict_error = strict_decoding_error(prefix, unknown, options.duplicate_fields);
     return warnings;
   }
-  return problems;
+  for (const auto& path : unknown) {
+    warnings.push_back(unknown_field_message(path));
+  }
+  for (const auto& path : options.duplicate_fields) {
+    warnings.push_back(duplicate_field_message(path));
+  }
+  return warnings;
 }
 
 Result<void> Registry::Impl::admit(const ResourceType& type, json::Value& object,
@@ -306,6 +333,9 @@ awaitable<Result<WriteResult>> Registry::Impl::create(ResourceTypePtr type, std:
 
   std::string key = object_key(*type, ns, name);
   if (options.dry_run) {
+    if (auto alloc = allocate(*type, object, nullptr); !alloc) {
+      co_return alloc.error();
+    }
     auto existing = read(key);
     if (!existing) {
       co_return existing.error();
@@ -318,18 +348,42 @@ awaitable<Result<WriteResult>> Registry::Impl::create(ResourceTypePtr type, std:
     co_return result;
   }
 
-  kv::TxnRequest txn;
-  txn.compare.push_back(kv::Compare{kv::CompareResult::kEqual, kv::CompareTarget::kCreate, key, {}, 0, {}});
-  kv::PutRequest put;
-  put.key = key;
-  put.value = detail::encode_for_storage(*type, object);
-  txn.success.push_back(kv::RequestOp{std::move(put)});
-  auto committed = co_await detail::txn(store, std::move(txn));
-  if (!committed) {
-    co_return committed.error();
-  }
-  if (!committed->succeeded) {
-    co_return detail::already_exists(*type, name);
+  // A Service's IP and node ports are claimed in the same transaction; losing a race for one of
+  // them (not for the name) allocates again.
+  Result<kv::TxnResponse> committed = errors::internal("unreachable");
+  const json::Value pristine = is_service(*type) ? object : json::Value();
+  for (int attempt = 0;; ++attempt) {
+    if (attempt > 0) {
+      object = pristine;  // drop what the failed attempt allocated
+    }
+    auto alloc = allocate(*type, object, nullptr);
+    if (!alloc) {
+      co_return alloc.error();
+    }
+    kv::TxnRequest txn;
+    txn.compare.push_back(
+        kv::Compare{kv::CompareResult::kEqual, kv::CompareTarget::kCreate, key, {}, 0, {}});
+    txn.compare.insert(txn.compare.end(), alloc->compares.begin(), alloc->compares.end());
+    kv::PutRequest put;
+    put.key = key;
+    put.value = detail::encode_for_storage(*type, object);
+    txn.success.push_back(kv::RequestOp{std::move(put)});
+    txn.success.insert(txn.success.end(), alloc->ops.begin(), alloc->ops.end());
+    kv::RangeRequest probe;
+    probe.key = key;
+    probe.count_only = true;
+    txn.failure.push_back(kv::RequestOp{probe});
+    committed = co_await detail::txn(store, std::move(txn));
+    if (!committed) {
+      co_return committed.error();
+    }
+    if (committed->succeeded) {
+      break;
+    }
+    const auto& probed = std::get<kv::RangeResponse>(committed->responses.front().op);
+    if (probed.count > 0 || attempt >= 3) {
+      co_return detail::already_exists(*type, name);
+    }
   }
   object["metadata"]["resourceVersion"] = std::to_string(committed->revision);
   if (is_crd(*type)) {
@@ -405,7 +459,9 @@ awaitable<Result<WriteResult>> Registry::Impl::store_update(ResourceTypePtr type
       result.object = std::move(object);
       co_return result;
     }
-    auto deleted = co_await delete_at(*type, key, old_revision);
+    auto deleted = co_await delete_at(*type, key, old_revision,
+                                      is_service(*type) ? detail::release_service(old)
+                                                        : std::vector<kv::RequestOp>{});
     if (!deleted) {
       co_return deleted.error();
     }
@@ -416,6 +472,10 @@ awaitable<Result<WriteResult>> Registry::Impl::store_update(ResourceTypePtr type
     co_return result;
   }
 
+  auto alloc = allocate(*type, object, &old);
+  if (!alloc) {
+    co_return alloc.error();
+  }
   if (same_object(object, old)) {
     result.object = old;
     co_return result;
@@ -427,10 +487,12 @@ awaitable<Result<WriteResult>> Registry::Impl::store_update(ResourceTypePtr type
   kv::TxnRequest txn;
   txn.compare.push_back(
       kv::Compare{kv::CompareResult::kEqual, kv::CompareTarget::kMod, key, {}, old_revision, {}});
+  txn.compare.insert(txn.compare.end(), alloc->compares.begin(), alloc->compares.end());
   kv::PutRequest put;
   put.key = key;
   put.value = detail::encode_for_storage(*type, object);
   txn.success.push_back(kv::RequestOp{std::move(put)});
+  txn.success.insert(txn.success.end(), alloc->ops.begin(), alloc->ops.end());
   auto committed = co_await detail::txn(store, std::move(txn));
   if (!committed) {
     co_return committed.error();
@@ -447,13 +509,17 @@ awaitable<Result<WriteResult>> Registry::Impl::store_update(ResourceTypePtr type
 }
 
 awaitable<Result<bool>> Registry::Impl::delete_at(const ResourceType&, std::string key,
-                                                   std::int64_t mod_revision) {
+                                                   std::int64_t mod_revision,
+                                                   std::vector<kv::RequestOp> extra_ops) {
   kv::TxnRequest txn;
   txn.compare.push_back(
       kv::Compare{kv::CompareResult::kEqual, kv::CompareTarget::kMod, key, {}, mod_revision, {}});
   kv::DeleteRangeRequest del;
   del.key = std::move(key);
   txn.success.push_back(kv::RequestOp{std::move(del)});
+  for (auto& op : extra_ops) {
+    txn.success.push_back(std::move(op));
+  }
   auto committed = co_await detail::txn(store, std::move(txn));
   if (!committed) {
     co_return committed.error();

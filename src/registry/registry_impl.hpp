@@ -12,6 +12,8 @@
 #include "skiff/kv/store.hpp"
 #include "skiff/registry/registry.hpp"
 
+#include "allocator.hpp"
+
 namespace skiff::registry {
 
 struct Registry::Impl {
@@ -20,6 +22,14 @@ struct Registry::Impl {
   kv::Store& store;
   Catalog& catalog;
   RegistryOptions options;
+  detail::ServiceRanges ranges;
+
+  static bool is_service(const ResourceType& type) {
+    return !type.custom && type.gvk.group.empty() && type.gvk.kind == "Service";
+  }
+  /// Service IP/port claims for a create (`old` null) or update; other kinds get none.
+  Result<detail::Allocation> allocate(const ResourceType& type, json::Value& object,
+                                      const json::Value* old) const;
 
   TimePoint options_now() const;
   /// The apiextensions CustomResourceDefinition type (its writes update the catalog).
@@ -56,7 +66,8 @@ struct Registry::Impl {
                                                            std::string subresource);
   /// Deletes `key` if still at `mod_revision`; false when it changed (or vanished) meanwhile.
   boost::asio::awaitable<Result<bool>> delete_at(const ResourceType& type, std::string key,
-                                                 std::int64_t mod_revision);
+                                                 std::int64_t mod_revision,
+                                                 std::vector<kv::RequestOp> extra_ops = {});
   boost::asio::awaitable<Result<DeleteResult>> remove(ResourceTypePtr type, std::string ns,
                                                       std::string name, DeleteOptions options);
 

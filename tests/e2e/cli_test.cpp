@@ -108,14 +108,17 @@ TEST_CASE("a data dir that cannot be created or a corrupt database fail start-up
   TempDir dir;
   {
     std::ofstream(dir.file("plainfile")) << "not a directory";
-    auto r = run_skiff(dir, {"server", "--data-dir", dir.file("plainfile") + "/sub"});
+    auto r = run_skiff(dir, {"server", "--data-dir", dir.file("plainfile") + "/sub",
+                                  "--https-listen-port", "0", "--write-kubeconfig",
+                                  dir.file("kc.yaml")});
     CHECK(r.status == 1);
     CHECK(r.err.find("cannot create data directory") != std::string::npos);
   }
   {
     std::filesystem::create_directories(dir.path() / "bad" / "server" / "db");
     std::ofstream(dir.file("bad/server/db/state.db")) << std::string(8192, 'x');
-    auto r = run_skiff(dir, {"server", "--data-dir", dir.file("bad")});
+    auto r = run_skiff(dir, {"server", "--data-dir", dir.file("bad"), "--https-listen-port", "0",
+                              "--write-kubeconfig", dir.file("kc.yaml")});
     INFO(r.err);
     CHECK(r.status == 1);
     CHECK(r.err.find("state.db") != std::string::npos);
@@ -130,6 +133,9 @@ TEST_CASE("skiff server stops in order on SIGTERM and SIGINT and keeps its data"
   TempDir dir;
   std::vector<std::string> args = {skiff_bin(), "server", "--data-dir", dir.file("data"),
                                    "--etcd-listen", "127.0.0.1:0"};
+  for (auto& f : skiff::testing::isolated_server_flags(dir)) {
+    args.push_back(f);
+  }
   std::string first_member;
   {
     Process server(args, dir.file("first"));

@@ -65,6 +65,9 @@ TEST_CASE("a full disk fails writes clearly, keeps reads working and loses no ac
   }
   std::vector<std::string> args = {skiff_bin(), "server", "--data-dir", dir.file("data"),
                                    "--etcd-listen", "127.0.0.1:0"};
+  for (auto& f : skiff::testing::isolated_server_flags(dir)) {
+    args.push_back(f);
+  }
   std::vector<std::string> acked;
   std::string failure;
   const std::string value(48 * 1024, 'v');
@@ -139,6 +142,9 @@ TEST_CASE("a read-only data dir fails start-up with a clear message", "[e2e][dis
   }
   std::vector<std::string> args = {skiff_bin(), "server", "--data-dir", dir.file("data"),
                                    "--etcd-listen", "127.0.0.1:0"};
+  for (auto& f : skiff::testing::isolated_server_flags(dir)) {
+    args.push_back(f);
+  }
   {
     Process server(args, dir.file("rw"));
     auto endpoint = wait_for_etcd_endpoint(server);

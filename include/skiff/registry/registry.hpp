@@ -36,6 +36,7 @@
 #include "skiff/base/error.hpp"
 #include "skiff/base/json.hpp"
 #include "skiff/registry/catalog.hpp"
+#include "skiff/registry/patch.hpp"
 
 namespace skiff::kv {
 class Store;
@@ -91,8 +92,6 @@ struct ListResult {
   std::string continue_token;        ///< empty on the last page
   std::optional<std::int64_t> remaining_item_count;
 };
-
-enum class PatchType : std::uint8_t { kJson, kMerge, kStrategic, kApply };
 
 struct PatchOptions {
   PatchType type = PatchType::kMerge;
