@@ -600,3 +600,73 @@ TEST_CASE("malformed apply configurations never crash", "[registry][apply]") {
   Value updated = fm.update(&live, odd, "editor", at(3));
   CHECK(updated.is_object());
 }
+
+// Scenarios of k8s.io/apimachinery's managedfields tests (v0.32.5 fieldmanager_test.go).
+TEST_CASE("upstream: stripped metadata leaves no entry; an invalid request entry is ignored",
+          "[registry][apply]") {
+  const FieldManager fm(schemas().deployment, deployments());
+  Value obj = js(R"({"apiVersion":"apps/v1","kind":"Deployment",
+      "metadata":{"name":"b","namespace":"b","uid":"b","generation":0,"resourceVersion":"b",
+                  "creationTimestamp":"2024-05-01T10:00:00Z",
+                  "managedFields":[{"manager":"update","operation":"Apply","apiVersion":"apps/v1"}]}})");
+  CHECK(entries(fm.update(nullptr, obj, "fieldmanager_test", at(0))).is_null());
+}
+
+TEST_CASE("upstream: client-side apply upgraded to server-side apply by kubectl",
+          "[registry][apply]") {
+  const FieldManager fm(schemas().deployment, deployments());
+  const char* manifest =
+      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"my-deployment","labels":{"app":"my-app"}},
+      "spec":{"replicas":100,"selector":{"matchLabels":{"app":"my-app"}},
+        "template":{"metadata":{"labels":{"app":"my-app"}},"spec":{"containers":[{"name":"my-c","image":"my-image-v1"}]}}}})";
+  Value created = js(manifest);
+  created["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] = manifest;
+  Value live = stored(fm.update(nullptr, created, "kubectl-client-side-apply-test", at(0)));
+  const char* upgrade =
+      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"my-deployment","labels":{"app":"my-app-v2"}},
+      "spec":{"replicas":8,"selector":{"matchLabels":{"app":"my-app-v2"}},
+        "template":{"metadata":{"labels":{"app":"my-app-v2"}},"spec":{"containers":[{"name":"my-c","image":"my-image-v2"}]}}}})";
+  // another manager would conflict on every changed field
+  auto refused = fm.apply(&live, js(upgrade), "someone-else", false, at(10));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().causes.size() == 5);
+  Value r = apply_ok(fm, &live, upgrade, "kubectl", 10);
+  CHECK(r["spec"]["replicas"] == Value(8));
+  CHECK_THAT(
+      r["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"].as_string(),
+      Catch::Contains("my-image-v2"));
+}
+
+TEST_CASE("upstream: untracked after a reset, tracked again by the first apply",
+          "[registry][apply]") {
+  const FieldManager fm(schemas().deployment, deployments());
+  const char* deployment =
+      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"my-deployment","labels":{"app":"my-app"}},
+      "spec":{"replicas":100}})";
+  Value live = stored(fm.update(nullptr, js(deployment), "test_kubectl_create", at(0)));
+  CHECK(entries(live).size() == 1);
+  Value reset = js(deployment);
+  reset["metadata"]["managedFields"] = Value::array();
+  reset["metadata"]["uid"] = "nonempty";
+  live = fm.update(&live, reset, "test_kubectl_replace", at(1));
+  CHECK(entries(live).is_null());
+  Value csa = js(deployment);
+  csa["metadata"]["uid"] = "nonempty";
+  csa["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] = deployment;
+  live = fm.update(&live, csa, "test_k_client_side_apply", at(2));
+  CHECK(entries(live).is_null());
+  live = apply_ok(fm, &live, deployment, "test_server_side_apply_without_upgrade", 3);
+  REQUIRE(entries(live).size() == 2);
+  CHECK(entries(live).as_array()[0]["manager"] == Value("test_server_side_apply_without_upgrade"));
+  CHECK(entries(live).as_array()[1]["manager"] == Value("before-first-apply"));
+  // kubectl takes over from before-first-apply what the last-applied annotation still describes
+  live = apply_ok(
+      fm, &live,
+      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"my-deployment","labels":{"app":"my-app-v2"}},
+      "spec":{"replicas":8}})",
+      "kubectl", 4);
+  CHECK(live["spec"]["replicas"] == Value(8));
+  CHECK_THAT(live["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+                 .as_string(),
+             Catch::Contains("my-app-v2"));
+}
