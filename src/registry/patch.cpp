@@ -1,23 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
-// The request-level patch operations: what kube-apiserver's PATCH handler (endpoints/handlers/patch.go)
-// does around the patch formats, with its Status reasons and texts.
+// The request-level patch operations: what kube-apiserver's PATCH handler
+// (endpoints/handlers/patch.go) does around the patch formats, with its Status reasons and texts.
 
 #include "skiff/registry/patch.hpp"
 
+#include <array>
 #include <cstdio>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include "patch_internal.hpp"
 #include "skiff/base/yaml.hpp"
+
+#include "patch_internal.hpp"
 
 namespace skiff::registry {
 namespace {
 
-// The typed decode of the patched document fails when it is no longer an object; upstream reports it
-// as NewInvalid(GroupKind{}, "", [field.Invalid("patch", <document>, <decode error>)]).
+// The typed decode of the patched document fails when it is no longer an object; upstream reports
+// it as NewInvalid(GroupKind{}, "", [field.Invalid("patch", <document>, <decode error>)]).
 Error not_an_object(const json::Value& patched) {
   const std::string detail_text = "json: cannot unmarshal " +
                                   std::string(json::type_name(patched.type())) +
@@ -40,10 +42,12 @@ Error generic_invalid() {
   return errors::make(Reason::kInvalid, std::string(detail::kGenericInvalidMessage));
 }
 
-bool is_printable(char32_t cp) { return cp >= 0x20 && cp != 0x7F && !(cp >= 0x80 && cp < 0xA0); }
+bool is_printable(char32_t cp) {
+  return cp >= 0x20 && cp != 0x7F && !(cp >= 0x80 && cp < 0xA0);
+}
 
-// Decodes UTF-8 loosely (an invalid byte is one code point U+FFFD, as Go's range loop yields) and calls
-// fn(code point, byte offset, byte length).
+// Decodes UTF-8 loosely (an invalid byte is one code point U+FFFD, as Go's range loop yields) and
+// calls fn(code point, byte offset, byte length).
 template <class Fn>
 void for_each_rune(std::string_view s, Fn fn) {
   for (std::size_t i = 0; i < s.size();) {
@@ -92,16 +96,21 @@ std::optional<PatchType> patch_type_from_content_type(std::string_view content_t
 
 std::string_view patch_content_type(PatchType type) noexcept {
   switch (type) {
-    case PatchType::kJson: return "application/json-patch+json";
-    case PatchType::kMerge: return "application/merge-patch+json";
-    case PatchType::kStrategic: return "application/strategic-merge-patch+json";
-    case PatchType::kApply: return "application/apply-patch+yaml";
+    case PatchType::kJson:
+      return "application/json-patch+json";
+    case PatchType::kMerge:
+      return "application/merge-patch+json";
+    case PatchType::kStrategic:
+      return "application/strategic-merge-patch+json";
+    case PatchType::kApply:
+      return "application/apply-patch+yaml";
   }
   return "";
 }
 
-Result<json::Value> apply_patch_body(PatchType type, const json::Value& current, std::string_view body,
-                                     const Node* schema, const JsonPatchLimits& limits) {
+Result<json::Value> apply_patch_body(PatchType type, const json::Value& current,
+                                     std::string_view body, const Node* schema,
+                                     const JsonPatchLimits& limits) {
   switch (type) {
     case PatchType::kJson: {
       auto ops = json::parse(body);
@@ -140,7 +149,8 @@ Result<json::Value> apply_patch_body(PatchType type, const json::Value& current,
       }
       return checked_object(std::move(*patched));
     }
-    case PatchType::kApply: break;
+    case PatchType::kApply:
+      break;
   }
   return errors::internal("apply patches are handled by FieldManager::apply");
 }
@@ -155,13 +165,16 @@ Result<json::Value> parse_apply_patch(std::string_view body) {
   }
   if (!doc->is_object()) {
     return errors::bad_request(
-        "error decoding YAML: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal " +
-        std::string(json::type_name(doc->type())) + " into Go value of type map[string]interface {}");
+        "error decoding YAML: error unmarshaling JSON: while decoding JSON: json: cannot "
+        "unmarshal " +
+        std::string(json::type_name(doc->type())) +
+        " into Go value of type map[string]interface {}");
   }
   return std::move(*doc);
 }
 
-Result<void> validate_patch_options(PatchType type, std::string_view field_manager, bool force_given) {
+Result<void> validate_patch_options(PatchType type, std::string_view field_manager,
+                                    bool force_given) {
   std::vector<FieldCause> causes;
   std::vector<std::string> texts;
   auto add = [&](std::string type_name, std::string field, std::string body) {
@@ -180,11 +193,11 @@ Result<void> validate_patch_options(PatchType type, std::string_view field_manag
   }
   for_each_rune(field_manager, [&](char32_t cp, std::size_t offset, std::size_t) {
     if (!is_printable(cp)) {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "invalid character U+%04X (at position %zu)",
+      std::array<char, 64> buf{};
+      std::snprintf(buf.data(), buf.size(), "invalid character U+%04X (at position %zu)",
                     static_cast<unsigned>(cp), offset);
       add("FieldValueInvalid", "fieldManager",
-          "Invalid value: " + detail::go_quote(field_manager) + ": " + buf);
+          "Invalid value: " + detail::go_quote(field_manager) + ": " + buf.data());
     }
   });
   if (causes.empty()) {
@@ -197,7 +210,8 @@ Result<void> validate_patch_options(PatchType type, std::string_view field_manag
     }
     aggregate += "]";
   }
-  Error e = errors::make(Reason::kInvalid, "PatchOptions.meta.k8s.io \"\" is invalid: " + aggregate);
+  Error e =
+      errors::make(Reason::kInvalid, "PatchOptions.meta.k8s.io \"\" is invalid: " + aggregate);
   e.causes = std::move(causes);
   return e;
 }

@@ -2,6 +2,7 @@
 // Go's text forms of decoded JSON values, as upstream's error messages and encodings contain them.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -14,21 +15,21 @@
 namespace skiff::registry::detail {
 namespace {
 
-// Shortest decimal digits that round-trip `d` (> 0, finite), and the decimal point position: the value
-// is 0.<digits> * 10^dp, as Go's strconv keeps them.
+// Shortest decimal digits that round-trip `d` (> 0, finite), and the decimal point position: the
+// value is 0.<digits> * 10^dp, as Go's strconv keeps them.
 void shortest_digits(double d, std::string& digits, int& dp) {
-  char buf[40];
+  std::array<char, 40> buf{};
   for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*e", precision - 1, d);
-    if (std::strtod(buf, nullptr) == d || precision == 17) {
+    std::snprintf(buf.data(), buf.size(), "%.*e", precision - 1, d);
+    if (std::strtod(buf.data(), nullptr) == d || precision == 17) {
       break;
     }
   }
   // buf is "d.ddde[+-]XX".
-  std::string_view s(buf);
+  const std::string_view s(buf.data());
   const auto e = s.find('e');
   digits.clear();
-  for (char c : s.substr(0, e)) {
+  for (const char c : s.substr(0, e)) {
     if (c != '.') {
       digits.push_back(c);
     }
@@ -36,7 +37,7 @@ void shortest_digits(double d, std::string& digits, int& dp) {
   while (digits.size() > 1 && digits.back() == '0') {
     digits.pop_back();
   }
-  dp = std::atoi(buf + e + 1) + 1;
+  dp = std::atoi(buf.data() + e + 1) + 1;
 }
 
 void append_exponent_form(const std::string& digits, int dp, std::string& out) {
@@ -89,7 +90,8 @@ bool append_special(double d, std::string& out) {
   return false;
 }
 
-// Decodes one UTF-8 sequence at s[i]; returns its length (0 for an invalid byte) and the code point.
+// Decodes one UTF-8 sequence at s[i]; returns its length (0 for an invalid byte) and the code
+// point.
 std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t& cp) {
   const auto b0 = static_cast<unsigned char>(s[i]);
   std::size_t len = 0;
@@ -123,7 +125,7 @@ std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t& cp) {
 }
 
 void append_hex(unsigned value, int width, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
+  static constexpr std::string_view kHex = "0123456789abcdef";
   for (int shift = (width - 1) * 4; shift >= 0; shift -= 4) {
     out.push_back(kHex[(value >> shift) & 0xF]);
   }
@@ -168,15 +170,33 @@ std::string go_quote(std::string_view s) {
       continue;
     }
     switch (cp) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\v': out += "\\v"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\a':
+        out += "\\a";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\v':
+        out += "\\v";
+        break;
       default:
         if (cp < 0x20 || cp == 0x7F) {
           out += "\\x";
@@ -196,11 +216,21 @@ std::string go_quote(std::string_view s) {
 
 void go_format_to(const json::Value& value, std::string& out) {
   switch (value.type()) {
-    case json::Type::kNull: out += "<nil>"; return;
-    case json::Type::kBool: out += value.as_bool() ? "true" : "false"; return;
-    case json::Type::kInt: out += std::to_string(value.as_int()); return;
-    case json::Type::kDouble: out += go_format_float(value.as_double()); return;
-    case json::Type::kString: out += value.as_string(); return;
+    case json::Type::kNull:
+      out += "<nil>";
+      return;
+    case json::Type::kBool:
+      out += value.as_bool() ? "true" : "false";
+      return;
+    case json::Type::kInt:
+      out += std::to_string(value.as_int());
+      return;
+    case json::Type::kDouble:
+      out += go_format_float(value.as_double());
+      return;
+    case json::Type::kString:
+      out += value.as_string();
+      return;
     case json::Type::kArray: {
       out.push_back('[');
       bool first = true;
@@ -258,13 +288,27 @@ void go_json_string(std::string_view s, std::string& out) {
       continue;
     }
     switch (cp) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       case '<':
       case '>':
       case '&':
@@ -316,11 +360,21 @@ void go_json_float(double d, std::string& out) {
 
 void go_json_to(const json::Value& value, std::string& out) {
   switch (value.type()) {
-    case json::Type::kNull: out += "null"; return;
-    case json::Type::kBool: out += value.as_bool() ? "true" : "false"; return;
-    case json::Type::kInt: out += std::to_string(value.as_int()); return;
-    case json::Type::kDouble: go_json_float(value.as_double(), out); return;
-    case json::Type::kString: go_json_string(value.as_string(), out); return;
+    case json::Type::kNull:
+      out += "null";
+      return;
+    case json::Type::kBool:
+      out += value.as_bool() ? "true" : "false";
+      return;
+    case json::Type::kInt:
+      out += std::to_string(value.as_int());
+      return;
+    case json::Type::kDouble:
+      go_json_float(value.as_double(), out);
+      return;
+    case json::Type::kString:
+      go_json_string(value.as_string(), out);
+      return;
     case json::Type::kArray: {
       out.push_back('[');
       bool first = true;

@@ -27,8 +27,8 @@ std::string go_format_float(double d);
 std::string go_json(const json::Value& value);
 void go_json_to(const json::Value& value, std::string& out);
 
-/// The JSON-view field `name` of an object node (inlined protobuf markers skipped), or nullptr. Kept
-/// here rather than calling Node::field() so this module needs only schema.hpp's inline data.
+/// The JSON-view field `name` of an object node (inlined protobuf markers skipped), or nullptr.
+/// Kept here rather than calling Node::field() so this module needs only schema.hpp's inline data.
 const Field* find_field(const Node* node, std::string_view name) noexcept;
 
 /// The Status text upstream uses for every 422 built with NewGenericServerResponse.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// RFC 6902 JSON Patch with evanphx/json-patch v4's semantics and messages (what kube-apiserver 1.32 runs).
+// RFC 6902 JSON Patch with evanphx/json-patch v4's semantics and messages (what kube-apiserver 1.32
+// runs).
 
 #include <cerrno>
 #include <cstdint>
@@ -9,14 +10,17 @@
 #include <utility>
 #include <vector>
 
-#include "patch_internal.hpp"
 #include "skiff/registry/patch.hpp"
+
+#include "patch_internal.hpp"
 
 namespace skiff::registry {
 namespace {
 
 // An operation failure: upstream's message (pkg/errors "context: cause" chains).
-Error op_error(std::string message) { return errors::make(Reason::kInvalid, std::move(message)); }
+Error op_error(std::string message) {
+  return errors::make(Reason::kInvalid, std::move(message));
+}
 
 constexpr std::string_view kMissing = ": missing value";
 constexpr std::string_view kInvalidIndex = ": invalid index referenced";
@@ -33,7 +37,7 @@ Result<std::int64_t> go_atoi(std::string_view s) {
     return op_error("strconv.Atoi: parsing " + detail::go_quote(s) + ": invalid syntax");
   }
   std::uint64_t v = 0;
-  for (char c : digits) {
+  for (const char c : digits) {
     if (c < '0' || c > '9') {
       return op_error("strconv.Atoi: parsing " + detail::go_quote(s) + ": invalid syntax");
     }
@@ -135,8 +139,8 @@ Result<void> container_remove(json::Value& c, const std::string& key) {
 }
 
 // upstream's findObject: the container holding the path's last token, or nullptr when the path is
-// the root, does not start with '/', or an intermediate step is missing or not a container. Tokens are
-// split on '/' before "~1" and "~0" are decoded.
+// the root, does not start with '/', or an intermediate step is missing or not a container. Tokens
+// are split on '/' before "~1" and "~0" are decoded.
 json::Value* find_container(json::Value& doc, std::string_view path, std::string& key) {
   if (path.empty() || path[0] != '/') {
     return nullptr;
@@ -182,10 +186,12 @@ json::Value op_value(const json::Value& op) {
   return v == nullptr ? json::Value() : *v;
 }
 
-std::string quoted_path(const std::string& p) { return "\"" + p + "\""; }
+std::string quoted_path(const std::string& p) {
+  return "\"" + p + "\"";
+}
 
 class Applier {
- public:
+public:
   Applier(json::Value& doc, const JsonPatchLimits& limits) : doc_(doc), limits_(limits) {}
 
   Result<void> apply(const json::Value& op) {
@@ -211,7 +217,7 @@ class Applier {
     return op_error("Unexpected kind: " + kind);
   }
 
- private:
+private:
   Result<void> add(const json::Value& op) {
     auto path = op_string(op, "path");
     if (!path) {
@@ -237,8 +243,8 @@ class Applier {
     std::string key;
     auto* con = find_container(doc_, *path, key);
     if (con == nullptr) {
-      return op_error("remove operation does not apply: doc is missing path: " + quoted_path(*path) +
-                      std::string(kMissing));
+      return op_error("remove operation does not apply: doc is missing path: " +
+                      quoted_path(*path) + std::string(kMissing));
     }
     if (auto r = container_remove(*con, key); !r) {
       return op_error("error in remove for path: '" + *path + "': " + r.error().message);
@@ -252,8 +258,8 @@ class Applier {
       return op_error("replace operation failed to decode path: " + path.error().message);
     }
     if (path->empty()) {
-      // The root is replaced only by an object or array. For anything else upstream's error wrapping
-      // loses its error (it wraps a nil cause) and the operation silently does nothing.
+      // The root is replaced only by an object or array. For anything else upstream's error
+      // wrapping loses its error (it wraps a nil cause) and the operation silently does nothing.
       auto value = op_value(op);
       if (value.is_object() || value.is_array()) {
         doc_ = std::move(value);
@@ -270,7 +276,8 @@ class Applier {
       return op_error("replace operation does not apply: doc is missing key: " + *path +
                       std::string(kMissing));
     }
-    // A missing object member is not an error here (upstream's get does not report it): replace adds.
+    // A missing object member is not an error here (upstream's get does not report it): replace
+    // adds.
     if (con->is_object()) {
       con->as_object().set(key, op_value(op));
     } else {
@@ -319,7 +326,9 @@ class Applier {
       return op_error("test operation failed to decode path: " + path.error().message);
     }
     const json::Value* expected = op.get("value");
-    auto failed = [&] { return op_error("testing value " + *path + " failed: test failed"); };
+    auto failed = [&] {
+      return op_error("testing value " + *path + " failed: test failed");
+    };
     if (path->empty()) {
       if (expected != nullptr && doc_ == *expected) {
         return {};
@@ -421,7 +430,7 @@ Result<std::vector<std::string>> parse_json_pointer(std::string_view pointer) {
         continue;
       }
       return errors::bad_request("JSON pointer " + detail::go_quote(pointer) +
-                                 " has a \"~\" not followed by \"0\" or \"1\"");
+                                 R"( has a "~" not followed by "0" or "1")");
     }
     cur.push_back(pointer[i]);
   }
@@ -440,15 +449,16 @@ Result<json::Value> apply_json_patch(json::Value document, const json::Value& op
   }
   for (const auto& op : operations.as_array()) {
     if (!op.is_object() && !op.is_null()) {
-      return errors::bad_request("json: cannot unmarshal " + std::string(json::type_name(op.type())) +
+      return errors::bad_request("json: cannot unmarshal " +
+                                 std::string(json::type_name(op.type())) +
                                  " into Go value of type jsonpatch.Operation");
     }
   }
   const auto& ops = operations.as_array();
   if (ops.size() > limits.max_operations) {
-    return errors::too_large("Request entity too large: The allowed maximum operations in a JSON patch is " +
-                             std::to_string(limits.max_operations) + ", got " +
-                             std::to_string(ops.size()));
+    return errors::too_large(
+        "Request entity too large: The allowed maximum operations in a JSON patch is " +
+        std::to_string(limits.max_operations) + ", got " + std::to_string(ops.size()));
   }
   if (!document.is_object() && !document.is_array()) {
     return op_error("json: cannot unmarshal " + std::string(json::type_name(document.type())) +

@@ -1,20 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
-// Strategic merge patch, applied as k8s.io/apimachinery strategicpatch's StrategicMergeMapPatch does on
-// the server (MergeParallelList and IgnoreUnmatchedNulls both on). The structure follows upstream's
-// algorithm step by step because clients depend on its exact results, list order included; messages
-// are upstream's, with Go's %v forms of the values involved.
+// Strategic merge patch, applied as k8s.io/apimachinery strategicpatch's StrategicMergeMapPatch
+// does on the server (MergeParallelList and IgnoreUnmatchedNulls both on). The structure follows
+// upstream's algorithm step by step because clients depend on its exact results, list order
+// included; messages are upstream's, with Go's %v forms of the values involved.
 
 #include <algorithm>
 #include <climits>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include "patch_internal.hpp"
+#include "skiff/registry/managed_fields.hpp"
 #include "skiff/registry/patch.hpp"
 #include "skiff/registry/schema.hpp"
+
+#include "patch_internal.hpp"
 
 namespace skiff::registry {
 namespace {
@@ -33,10 +36,18 @@ constexpr std::string_view kDeleteFromPrimitiveListPrefix = "$deleteFromPrimitiv
 constexpr std::string_view kSetElementOrderPrefix = "$setElementOrder";
 
 // The mergepatch sentinels and their HTTP mapping (interpretStrategicMergePatchError).
-Error bad_request(std::string_view m) { return errors::make(Reason::kBadRequest, std::string(m)); }
-Error internal(std::string m) { return errors::make(Reason::kInternal, std::move(m)); }
-Error err_bad_format_primitive_list() { return bad_request("invalid patch format of primitive list"); }
-Error err_bad_format_retain_keys() { return bad_request("invalid patch format of retainKeys"); }
+Error bad_request(std::string_view m) {
+  return errors::make(Reason::kBadRequest, std::string(m));
+}
+Error internal(std::string m) {
+  return errors::make(Reason::kInternal, std::move(m));
+}
+Error err_bad_format_primitive_list() {
+  return bad_request("invalid patch format of primitive list");
+}
+Error err_bad_format_retain_keys() {
+  return bad_request("invalid patch format of retainKeys");
+}
 Error err_bad_format_set_element_order() {
   return bad_request("invalid patch format of setElementOrder list");
 }
@@ -47,13 +58,20 @@ Error err_no_list_of_lists() {
 // reflect.TypeOf(v).String() of the decoded value.
 std::string go_type(const Value& v) {
   switch (v.type()) {
-    case json::Type::kNull: return "%!s(<nil>)";
-    case json::Type::kBool: return "bool";
-    case json::Type::kInt: return "int64";
-    case json::Type::kDouble: return "float64";
-    case json::Type::kString: return "string";
-    case json::Type::kArray: return "[]interface {}";
-    case json::Type::kObject: return "map[string]interface {}";
+    case json::Type::kNull:
+      return "%!s(<nil>)";
+    case json::Type::kBool:
+      return "bool";
+    case json::Type::kInt:
+      return "int64";
+    case json::Type::kDouble:
+      return "float64";
+    case json::Type::kString:
+      return "string";
+    case json::Type::kArray:
+      return "[]interface {}";
+    case json::Type::kObject:
+      return "map[string]interface {}";
   }
   return "?";
 }
@@ -65,8 +83,8 @@ constexpr std::string_view kSliceType = "[]interface {}";
 constexpr std::string_view kMapType = "map[string]interface {}";
 
 Error err_no_merge_key(const Value& m, std::string_view key) {
-  return internal("map: " + detail::go_format(m) + " does not contain declared merge key: " +
-                  std::string(key));
+  return internal("map: " + detail::go_format(m) +
+                  " does not contain declared merge key: " + std::string(key));
 }
 
 // fmt's %s of a directive value.
@@ -95,8 +113,8 @@ bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
-// The patch metadata of one field: its strategies (x-kubernetes-patch-strategy split on ',') and merge
-// key, and the node to descend into.
+// The patch metadata of one field: its strategies (x-kubernetes-patch-strategy split on ',') and
+// merge key, and the node to descend into.
 struct Meta {
   const Node* node = nullptr;  // the field's type (maps) or element type (slices)
   std::vector<std::string> strategies;
@@ -166,8 +184,10 @@ Result<std::string> other_strategy(const std::vector<std::string>& strategies) {
     return internal("unexpected patch strategy: " + list + "]");
   };
   switch (strategies.size()) {
-    case 0: return std::string();
-    case 1: return strategies[0] == kRetainKeysStrategy ? std::string() : strategies[0];
+    case 0:
+      return std::string();
+    case 1:
+      return strategies[0] == kRetainKeysStrategy ? std::string() : strategies[0];
     case 2:
       if (strategies[0] == kRetainKeysStrategy) {
         return strategies[1];
@@ -176,7 +196,8 @@ Result<std::string> other_strategy(const std::vector<std::string>& strategies) {
         return strategies[0];
       }
       return unexpected();
-    default: return unexpected();
+    default:
+      return unexpected();
   }
 }
 
@@ -240,8 +261,8 @@ bool remove_directives(Value& v) {
 }
 
 // Upstream decodes the merged map into the typed object, which drops the directive keys that may
-// remain in values taken whole from the patch; the JSON tree has no such decoding step, so drop them
-// here.
+// remain in values taken whole from the patch; the JSON tree has no such decoding step, so drop
+// them here.
 void strip_directive_keys(Value& v) {
   if (v.is_object()) {
     auto& o = v.as_object();
@@ -310,23 +331,37 @@ Result<ElemKind> slice_element_kind(std::initializer_list<const Array*> slices) 
 
 // The merge key value of a map item, or null (Go's nil for a missing key or a non-map).
 const Value& key_of(const Value& item, const std::string& merge_key) {
-  static const Value kNull;
+  static const Value null_value;
   if (!item.is_object()) {
-    return kNull;
+    return null_value;
   }
   const Value* v = item.as_object().find(merge_key);
-  return v != nullptr ? *v : kNull;
+  return v != nullptr ? *v : null_value;
 }
 
-// index(): position of `v` in `l` (by merge key for maps), or -1.
-int index_of(const Array& l, const Value& v, const std::string& merge_key, ElemKind kind) {
-  for (std::size_t i = 0; i < l.size(); ++i) {
-    if (kind == ElemKind::kMap ? key_of(l[i], merge_key) == key_of(v, merge_key) : l[i] == v) {
-      return static_cast<int>(i);
+// The first position of each item of a list (by merge key for maps, by value otherwise), so that
+// upstream's linear index() lookups cost a logarithm here: lists may have many thousand items.
+// PathElement::value orders JSON values consistently with their equality (1 and 1.0 are one key).
+class Positions {
+public:
+  Positions(const Array& l, std::string merge_key, ElemKind kind)
+      : key_(std::move(merge_key)), kind_(kind) {
+    for (std::size_t i = 0; i < l.size(); ++i) {
+      first_.emplace(PathElement::value(kind == ElemKind::kMap ? key_of(l[i], key_) : l[i]),
+                     static_cast<int>(i));
     }
   }
-  return -1;
-}
+  // index(): the position of `v`, or -1.
+  int of(const Value& v) const {
+    auto it = first_.find(PathElement::value(kind_ == ElemKind::kMap ? key_of(v, key_) : v));
+    return it == first_.end() ? -1 : it->second;
+  }
+
+private:
+  std::string key_;
+  ElemKind kind_;
+  std::map<PathElement, int> first_;
+};
 
 // findMapInSliceBasedOnKeyValue.
 Result<int> find_map_by_key(const Array& l, const std::string& key, const Value& value) {
@@ -374,8 +409,8 @@ Result<std::pair<Array, Array>> split_delete_items(Array l) {
   return out;
 }
 
-// normalizeSliceOrder: `to_sort` in the order of `order` (stable), delete directives last. Every item
-// is found in `order` on the paths that reach here with well-formed input; others sort last.
+// normalizeSliceOrder: `to_sort` in the order of `order` (stable), delete directives last. Every
+// item is found in `order` on the paths that reach here with well-formed input; others sort last.
 Result<Array> normalize_slice_order(Array to_sort, const Array& order, const std::string& merge_key,
                                     ElemKind kind) {
   Array to_delete;
@@ -392,8 +427,9 @@ Result<Array> normalize_slice_order(Array to_sort, const Array& order, const std
   }
   std::vector<std::pair<int, std::size_t>> keys;
   keys.reserve(to_sort.size());
+  const Positions positions(order, merge_key, kind);
   for (std::size_t i = 0; i < to_sort.size(); ++i) {
-    const int idx = index_of(order, to_sort[i], merge_key, kind);
+    const int idx = positions.of(to_sort[i]);
     keys.emplace_back(idx < 0 ? INT_MAX : idx, i);
   }
   std::stable_sort(keys.begin(), keys.end(),
@@ -410,7 +446,8 @@ Result<Array> normalize_slice_order(Array to_sort, const Array& order, const std
 }
 
 // mergeSortedSlice: interleaves server-only items (`left`) into patch items (`right`), keeping both
-// relative orders; a left item goes first when both are in `server_order` and it comes earlier there.
+// relative orders; a left item goes first when both are in `server_order` and it comes earlier
+// there.
 Array merge_sorted_slice(Array left, Array right, const Array& server_order,
                          const std::string& merge_key, ElemKind kind) {
   const std::size_t size = left.size() + right.size();
@@ -418,14 +455,15 @@ Array merge_sorted_slice(Array left, Array right, const Array& server_order,
   out.reserve(size);
   std::size_t i = 0;
   std::size_t j = 0;
+  const Positions positions(server_order, merge_key, kind);
   for (std::size_t k = 0; k < size; ++k) {
     if (i >= left.size() && j < right.size()) {
       out.push_back(std::move(right[j++]));
     } else if (j >= right.size() && i < left.size()) {
       out.push_back(std::move(left[i++]));
     } else {
-      const int li = index_of(server_order, left[i], merge_key, kind);
-      const int ri = index_of(server_order, right[j], merge_key, kind);
+      const int li = positions.of(left[i]);
+      const int ri = positions.of(right[j]);
       if (li >= 0 && ri >= 0 && li < ri) {
         out.push_back(std::move(left[i++]));
       } else {
@@ -452,12 +490,23 @@ Result<Array> normalize_element_order(Array patch, Array server_only, const Arra
 }
 
 // partitionPrimitivesByPresentInList / partitionMapsByPresentInList.
-Result<std::pair<Array, Array>> partition(Array merged, const Array& by, const std::string& merge_key) {
+Result<std::pair<Array, Array>> partition(Array merged, const Array& by,
+                                          const std::string& merge_key) {
   std::pair<Array, Array> out;
+  // Indexed lookups, except when `by` holds a non-map: then the linear search reports it as
+  // upstream.
+  const bool all_maps =
+      std::all_of(by.begin(), by.end(), [](const Value& v) { return v.is_object(); });
+  std::optional<Positions> positions;
+  if (merge_key.empty()) {
+    positions.emplace(by, merge_key, ElemKind::kScalar);
+  } else if (all_maps) {
+    positions.emplace(by, merge_key, ElemKind::kMap);
+  }
   for (auto& v : merged) {
     bool present = false;
     if (merge_key.empty()) {
-      present = std::find(by.begin(), by.end(), v) != by.end();
+      present = positions->of(v) >= 0;
     } else {
       if (!v.is_object()) {
         return err_bad_arg_type(kMapType, v);
@@ -466,11 +515,17 @@ Result<std::pair<Array, Array>> partition(Array merged, const Array& by, const s
       if (key == nullptr) {
         return err_no_merge_key(v, merge_key);
       }
-      auto found = find_map_by_key(by, merge_key, *key);
-      if (!found) {
-        return found.error();
+      if (positions) {
+        // A map lacking the key never matches a present one; key_of(null) stands for "missing".
+        present = positions->of(v) >= 0 &&
+                  by[static_cast<std::size_t>(positions->of(v))].as_object().contains(merge_key);
+      } else {
+        auto found = find_map_by_key(by, merge_key, *key);
+        if (!found) {
+          return found.error();
+        }
+        present = *found >= 0;
       }
-      present = *found >= 0;
     }
     (present ? out.first : out.second).push_back(std::move(v));
   }
@@ -505,7 +560,8 @@ bool has_directive_marker(const Value& v) {
 
 // validatePatchWithSetOrderList: the patch list's items appear in the $setElementOrder list, in its
 // relative order.
-Result<void> validate_set_order(const Array& patch_list, const Array& order, const std::string& key) {
+Result<void> validate_set_order(const Array& patch_list, const Array& order,
+                                const std::string& key) {
   if (order.empty() || patch_list.empty()) {
     return {};
   }
@@ -551,7 +607,7 @@ std::string schema_name(const Node* elem) {
 }
 
 class Merger {
- public:
+public:
   // mergeMap. `original` is an object or null; `patch` an object.
   Result<Value> merge_map(Value original, Value patch, const Node* schema) {
     if (++depth_ > kMaxDepth) {
@@ -562,7 +618,7 @@ class Merger {
     return result;
   }
 
- private:
+private:
   static constexpr int kMaxDepth = 1000;
 
   Result<Value> merge_map_inner(Value original_v, Value patch_v, const Node* schema) {
@@ -617,7 +673,7 @@ class Merger {
         continue;
       }
       if (cur->is_object()) {
-        Meta meta = lookup_struct(schema, key);
+        const Meta meta = lookup_struct(schema, key);
         auto strategy = other_strategy(meta.strategies);
         if (!strategy) {
           return strategy.error();
@@ -632,13 +688,14 @@ class Merger {
         }
         *original.find(key) = std::move(*merged);
       } else if (cur->is_array()) {
-        Meta meta = lookup_slice(schema, key);
+        const Meta meta = lookup_slice(schema, key);
         auto strategy = other_strategy(meta.strategies);
         if (!strategy) {
           return strategy.error();
         }
-        auto merged = merge_slice_handler(std::move(cur->as_array()), std::move(patch_value.as_array()),
-                                          meta.node, *strategy, meta.merge_key, delete_list);
+        auto merged =
+            merge_slice_handler(std::move(cur->as_array()), std::move(patch_value.as_array()),
+                                meta.node, *strategy, meta.merge_key, delete_list);
         if (!merged) {
           return merged.error();
         }
@@ -712,7 +769,7 @@ class Merger {
       if (patch_list != nullptr && !patch_list->is_array()) {
         return err_bad_arg_type(kSliceType, *patch_list);
       }
-      Meta meta = lookup_slice(schema, *key);
+      const Meta meta = lookup_slice(schema, *key);
       auto strategy = other_strategy(meta.strategies);
       if (!strategy) {
         return strategy.error();
@@ -730,8 +787,8 @@ class Merger {
       } else if (original_list == nullptr && patch_list != nullptr) {
         merged = std::move(take_from_patch(*patch_list)->as_array());
       } else if (original_list != nullptr && patch_list != nullptr) {
-        auto m = merge_slice_handler(original_items, patch_items, meta.node, *strategy, meta.merge_key,
-                                     false, &server_view);
+        auto m = merge_slice_handler(original_items, patch_items, meta.node, *strategy,
+                                     meta.merge_key, false, &server_view);
         if (!m) {
           return m.error();
         }
@@ -778,8 +835,8 @@ class Merger {
   // unstructured converter, which allocates exactly) runs out. mergePatchIntoOriginal then orders
   // the result by that mutated array, and clients see the consequences in the result's order. When
   // `view` is given (a copy of `original`), it receives the same writes.
-  Result<Array> merge_slice(Array original, Array patch, const Node* elem, const std::string& merge_key,
-                            bool delete_list, Array* view) {
+  Result<Array> merge_slice(Array original, Array patch, const Node* elem,
+                            const std::string& merge_key, bool delete_list, Array* view) {
     if (original.empty() && patch.empty()) {
       return original;
     }
@@ -809,8 +866,8 @@ class Merger {
       if (!parts) {
         return parts.error();
       }
-      return normalize_element_order(std::move(parts->first), std::move(parts->second), patch, original,
-                                     merge_key, *kind);
+      return normalize_element_order(std::move(parts->first), std::move(parts->second), patch,
+                                     original, merge_key, *kind);
     }
     if (merge_key.empty()) {
       return internal("cannot merge lists without merge key for " + schema_name(elem));
@@ -835,7 +892,8 @@ class Merger {
           return err_no_merge_key(v, merge_key);
         }
         while (true) {
-          const Array live_items(backing.begin(), backing.begin() + static_cast<std::ptrdiff_t>(live));
+          const Array live_items(backing.begin(),
+                                 backing.begin() + static_cast<std::ptrdiff_t>(live));
           auto found = find_map_by_key(live_items, merge_key, *key);
           if (!found) {
             return found.error();
@@ -870,17 +928,21 @@ class Merger {
     // mergeSliceWithoutSpecialElements: a plain item merges into the item with its key, or is
     // appended (into a freed slot of the shared array while there is one).
     bool reallocated = replace;
+    // findMapInSliceBasedOnKeyValue over `work`, indexed (every item is a map here).
+    std::map<PathElement, std::size_t> by_key;
+    for (std::size_t i = 0; i < work.size(); ++i) {
+      if (const Value* k = work[i].as_object().find(merge_key)) {
+        by_key.emplace(PathElement::value(*k), i);
+      }
+    }
     for (const auto& v : plain) {
       const Value* key = v.as_object().find(merge_key);
       if (key == nullptr) {
         return err_no_merge_key(v, merge_key);
       }
-      auto found = find_map_by_key(work, merge_key, *key);
-      if (!found) {
-        return found.error();
-      }
-      if (*found >= 0) {
-        const auto i = static_cast<std::size_t>(*found);
+      auto found = by_key.find(PathElement::value(*key));
+      if (found != by_key.end()) {
+        const auto i = found->second;
         auto merged = merge_map(std::move(work[i]), v, elem);
         if (!merged) {
           return merged.error();
@@ -888,6 +950,7 @@ class Merger {
         work[i] = std::move(*merged);
         continue;
       }
+      by_key.emplace(PathElement::value(*key), work.size());
       work.push_back(v);
       from_patch.push_back(true);
       if (!reallocated) {
@@ -936,7 +999,8 @@ Result<json::Value> apply_strategic_merge_patch(json::Value original, const json
     return original;  // upstream decodes a null patch into an empty map
   }
   if (!patch.is_object()) {
-    return errors::bad_request("json: cannot unmarshal " + std::string(json::type_name(patch.type())) +
+    return errors::bad_request("json: cannot unmarshal " +
+                               std::string(json::type_name(patch.type())) +
                                " into Go value of type map[string]interface {}");
   }
   if (!original.is_object()) {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "skiff/registry/patch.hpp"
-
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "skiff/registry/patch.hpp"
 
 #include "patch_test_schemas.hpp"
 #include "skiff_test.hpp"
@@ -58,10 +58,12 @@ TEST_CASE("JSON patch passes the RFC 6902 appendix examples", "[registry][patch]
   }
 }
 
-TEST_CASE("JSON patch follows evanphx/json-patch v4 where it is lenient", "[registry][patch][json-patch]") {
+TEST_CASE("JSON patch follows evanphx/json-patch v4 where it is lenient",
+          "[registry][patch][json-patch]") {
   SECTION("replace of a missing member adds it (rollout undo on an object without annotations)") {
-    auto r = apply_json_patch(js(R"({"metadata":{"name":"x"}})"),
-                              js(R"([{"op":"replace","path":"/metadata/annotations","value":{"a":"b"}}])"));
+    auto r = apply_json_patch(
+        js(R"({"metadata":{"name":"x"}})"),
+        js(R"([{"op":"replace","path":"/metadata/annotations","value":{"a":"b"}}])"));
     REQUIRE(r);
     CHECK(*r == js(R"({"metadata":{"name":"x","annotations":{"a":"b"}}})"));
   }
@@ -84,7 +86,8 @@ TEST_CASE("JSON patch follows evanphx/json-patch v4 where it is lenient", "[regi
                            js(R"([{"op":"test","path":"/a","value":{"y":[1,2],"x":1.0}}])")));
   }
   SECTION("the whole document") {
-    auto r = apply_json_patch(js(R"({"a":1})"), js(R"([{"op":"replace","path":"","value":{"b":2}}])"));
+    auto r =
+        apply_json_patch(js(R"({"a":1})"), js(R"([{"op":"replace","path":"","value":{"b":2}}])"));
     REQUIRE(r);
     CHECK(*r == js(R"({"b":2})"));
     CHECK(apply_json_patch(js(R"({"a":1})"), js(R"([{"op":"test","path":"","value":{"a":1}}])")));
@@ -103,16 +106,19 @@ TEST_CASE("JSON patch errors name the operation like upstream", "[registry][patc
         "add operation does not apply: doc is missing path: \"/a/b\": missing value");
   CHECK(err(R"({})", R"([{"op":"remove","path":"/a"}])").message ==
         "error in remove for path: '/a': Unable to remove nonexistent key: a: missing value");
-  CHECK(err(R"({"a":[1]})", R"([{"op":"add","path":"/a/5","value":1}])").message ==
-        "error in add for path: '/a/5': Unable to access invalid index: 5: invalid index referenced");
+  CHECK(
+      err(R"({"a":[1]})", R"([{"op":"add","path":"/a/5","value":1}])").message ==
+      "error in add for path: '/a/5': Unable to access invalid index: 5: invalid index referenced");
   CHECK(err(R"({"a":[1]})", R"([{"op":"add","path":"/a/x","value":1}])").message ==
         "error in add for path: '/a/x': value was not a proper array index: 'x': strconv.Atoi: "
         "parsing \"x\": invalid syntax");
   CHECK(err(R"({"a":1})", R"([{"op":"test","path":"/a","value":2}])").message ==
         "testing value /a failed: test failed");
-  CHECK(err(R"({})", R"([{"op":"frobnicate","path":"/a"}])").message == "Unexpected kind: frobnicate");
+  CHECK(err(R"({})", R"([{"op":"frobnicate","path":"/a"}])").message ==
+        "Unexpected kind: frobnicate");
   CHECK(err(R"({})", R"([{"path":"/a"}])").message == "Unexpected kind: unknown");
-  CHECK(err(R"({})", R"([{"op":"add"}])").message == "add operation failed to decode path: missing value");
+  CHECK(err(R"({})", R"([{"op":"add"}])").message ==
+        "add operation failed to decode path: missing value");
   CHECK(err(R"({"a":[1]})", R"([{"op":"move","from":"/a/0","path":"/a/0/x"}])").reason ==
         Reason::kInvalid);
   // decode errors are bad requests
@@ -131,7 +137,8 @@ TEST_CASE("JSON patch cost is bounded as upstream's", "[registry][patch][json-pa
     REQUIRE_FALSE(r);
     CHECK(r.error().reason == Reason::kTooLarge);
     CHECK(r.error().message ==
-          "Request entity too large: The allowed maximum operations in a JSON patch is 10000, got 10001");
+          "Request entity too large: The allowed maximum operations in a JSON patch is 10000, got "
+          "10001");
     ops.as_array().pop_back();
     CHECK(apply_json_patch(js(R"({"a":1})"), ops));
   }
@@ -143,8 +150,9 @@ TEST_CASE("JSON patch cost is bounded as upstream's", "[registry][patch][json-pa
     auto r = apply_json_patch(js(R"({"a":["xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"]})"), ops);
     REQUIRE_FALSE(r);
     CHECK(r.error().reason == Reason::kInvalid);
-    CHECK_THAT(r.error().message,
-               Catch::StartsWith("Unable to complete the copy, the accumulated size increase of copy is"));
+    CHECK_THAT(
+        r.error().message,
+        Catch::StartsWith("Unable to complete the copy, the accumulated size increase of copy is"));
     CHECK_THAT(r.error().message, Catch::EndsWith("exceeding the limit 3145728"));
     JsonPatchLimits small;
     small.max_copy_bytes = 10;
@@ -156,7 +164,8 @@ TEST_CASE("JSON patch cost is bounded as upstream's", "[registry][patch][json-pa
 TEST_CASE("JSON patch requests answer with upstream's Status", "[registry][patch][json-patch]") {
   const Value live = js(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}})");
   SECTION("a failing operation is a vague 422") {
-    auto r = apply_patch_body(PatchType::kJson, live, R"([{"op":"remove","path":"/spec"}])", nullptr);
+    auto r =
+        apply_patch_body(PatchType::kJson, live, R"([{"op":"remove","path":"/spec"}])", nullptr);
     REQUIRE_FALSE(r);
     CHECK(r.error().reason == Reason::kInvalid);
     CHECK(r.error().message == "the server rejected our request due to an error in our request");
@@ -175,8 +184,9 @@ TEST_CASE("JSON patch requests answer with upstream's Status", "[registry][patch
     CHECK(r.error().causes[0].field == "patch");
   }
   SECTION("success") {
-    auto r = apply_patch_body(PatchType::kJson, live,
-                              R"([{"op":"add","path":"/metadata/labels","value":{"a":"b"}}])", nullptr);
+    auto r =
+        apply_patch_body(PatchType::kJson, live,
+                         R"([{"op":"add","path":"/metadata/labels","value":{"a":"b"}}])", nullptr);
     REQUIRE(r);
     CHECK((*r)["metadata"]["labels"]["a"] == Value("b"));
   }
@@ -185,13 +195,23 @@ TEST_CASE("JSON patch requests answer with upstream's Status", "[registry][patch
 TEST_CASE("malformed JSON patches never crash", "[registry][patch][json-patch]") {
   const Value doc = js(R"({"a":[1,{"b":null}],"c":{"d":"e"}})");
   const char* patches[] = {
-      R"(null)", R"([])", R"([null])", R"([{}])", R"([{"op":1,"path":2}])",
-      R"([{"op":"add","path":7,"value":1}])", R"([{"op":"move","from":"","path":"/x"}])",
-      R"([{"op":"move","from":"/a","path":"/a/0"}])", R"([{"op":"copy","from":"/a/9","path":"/x"}])",
-      R"([{"op":"remove","path":"/a/-"}])", R"([{"op":"replace","path":"/a/99999999999999999999","value":1}])",
-      R"([{"op":"add","path":"/a/-9223372036854775808","value":1}])", R"([{"op":"test","path":"/c/d"}])",
-      R"([{"op":"add","path":"/c/d/e","value":1}])", R"([{"op":"add","path":"relative","value":1}])",
-      R"([{"op":"add","path":"/a/~2","value":1}])", R"([{"op":"replace","path":"","value":3}])",
+      R"(null)",
+      R"([])",
+      R"([null])",
+      R"([{}])",
+      R"([{"op":1,"path":2}])",
+      R"([{"op":"add","path":7,"value":1}])",
+      R"([{"op":"move","from":"","path":"/x"}])",
+      R"([{"op":"move","from":"/a","path":"/a/0"}])",
+      R"([{"op":"copy","from":"/a/9","path":"/x"}])",
+      R"([{"op":"remove","path":"/a/-"}])",
+      R"([{"op":"replace","path":"/a/99999999999999999999","value":1}])",
+      R"([{"op":"add","path":"/a/-9223372036854775808","value":1}])",
+      R"([{"op":"test","path":"/c/d"}])",
+      R"([{"op":"add","path":"/c/d/e","value":1}])",
+      R"([{"op":"add","path":"relative","value":1}])",
+      R"([{"op":"add","path":"/a/~2","value":1}])",
+      R"([{"op":"replace","path":"","value":3}])",
   };
   for (const char* p : patches) {
     INFO(p);

@@ -42,7 +42,9 @@ Value smp(const Value& live, std::string_view body, const skiff::registry::Node*
   return *r;
 }
 
-const Value& containers(const Value& d) { return d["spec"]["template"]["spec"]["containers"]; }
+const Value& containers(const Value& d) {
+  return d["spec"]["template"]["spec"]["containers"];
+}
 
 }  // namespace
 
@@ -50,9 +52,10 @@ TEST_CASE("kubectl set image and client-side apply: $setElementOrder with a chan
           "[registry][patch][kubectl]") {
   const Value live = js(kDeployment);
   SECTION("one container named in the order list") {
-    auto r = smp(live, R"({"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"web"}],
+    auto r =
+        smp(live, R"({"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"web"}],
                           "containers":[{"image":"nginx:1.26","name":"web"}]}}}})",
-                 schemas().deployment);
+            schemas().deployment);
     // The image changes and nothing else; the other container (not in the order list) stays, after.
     auto expected = live;
     expected["spec"]["template"]["spec"]["containers"].as_array()[0]["image"] = "nginx:1.26";
@@ -67,11 +70,14 @@ TEST_CASE("kubectl set image and client-side apply: $setElementOrder with a chan
     REQUIRE(containers(r).size() == 2);
     CHECK(containers(r).as_array()[0]["name"] == Value("sidecar"));
     CHECK(containers(r).as_array()[1]["image"] == Value("nginx:1.26"));
-    CHECK(containers(r).as_array()[1]["ports"] == live["spec"]["template"]["spec"]["containers"]
-                                                      .as_array()[0]["ports"]);
+    CHECK(containers(r).as_array()[1]["ports"] ==
+          live["spec"]["template"]["spec"]["containers"].as_array()[0]["ports"]);
   }
-  SECTION("client-side apply: replicas, last-applied annotation, a removed env var and a new port") {
-    auto r = smp(live, R"({"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{}\n"}},
+  SECTION(
+      "client-side apply: replicas, last-applied annotation, a removed env var and a new port") {
+    auto r = smp(
+        live,
+        R"({"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{}\n"}},
                           "spec":{"replicas":3,"template":{"spec":{
                             "$setElementOrder/containers":[{"name":"web"},{"name":"sidecar"}],
                             "containers":[{"$setElementOrder/env":[{"name":"A"}],
@@ -79,19 +85,21 @@ TEST_CASE("kubectl set image and client-side apply: $setElementOrder with a chan
                                            "env":[{"$patch":"delete","name":"B"}],
                                            "name":"web",
                                            "ports":[{"containerPort":443,"protocol":"TCP"}]}]}}}})",
-                 schemas().deployment);
+        schemas().deployment);
     CHECK(r["spec"]["replicas"] == Value(3));
     CHECK(r["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == Value("1"));
     CHECK(r["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] ==
           Value("{}\n"));
     const auto& web = containers(r).as_array()[0];
     CHECK(web["env"] == js(R"([{"name":"A","value":"1"}])"));
-    CHECK(web["ports"] == js(R"([{"containerPort":80,"protocol":"TCP"},{"containerPort":443,"protocol":"TCP"}])"));
+    CHECK(web["ports"] ==
+          js(R"([{"containerPort":80,"protocol":"TCP"},{"containerPort":443,"protocol":"TCP"}])"));
   }
 }
 
 TEST_CASE("kubectl cordon and uncordon", "[registry][patch][kubectl]") {
-  const Value node = js(R"({"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"},"spec":{"podCIDR":"10.42.0.0/24"}})");
+  const Value node = js(
+      R"({"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"},"spec":{"podCIDR":"10.42.0.0/24"}})");
   auto cordoned = smp(node, R"({"spec":{"unschedulable":true}})", schemas().node);
   CHECK(cordoned["spec"] == js(R"({"podCIDR":"10.42.0.0/24","unschedulable":true})"));
   auto uncordoned = smp(cordoned, R"({"spec":{"unschedulable":null}})", schemas().node);
@@ -103,8 +111,9 @@ TEST_CASE("kubectl rollout restart, pause and resume", "[registry][patch][kubect
   auto restarted = smp(live, R"({"spec":{"template":{"metadata":{"annotations":{
                                   "kubectl.kubernetes.io/restartedAt":"2024-05-01T10:00:00Z"}}}}})",
                        schemas().deployment);
-  CHECK(restarted["spec"]["template"]["metadata"] ==
-        js(R"({"labels":{"app":"web"},"annotations":{"kubectl.kubernetes.io/restartedAt":"2024-05-01T10:00:00Z"}})"));
+  CHECK(
+      restarted["spec"]["template"]["metadata"] ==
+      js(R"({"labels":{"app":"web"},"annotations":{"kubectl.kubernetes.io/restartedAt":"2024-05-01T10:00:00Z"}})"));
   CHECK(containers(restarted) == containers(live));
   auto again = smp(restarted, R"({"spec":{"template":{"metadata":{"annotations":{
                                   "kubectl.kubernetes.io/restartedAt":"2024-05-02T10:00:00Z"}}}}})",
@@ -130,29 +139,38 @@ TEST_CASE("kubectl rollout undo's JSON patch", "[registry][patch][kubectl]") {
   CHECK((*r)["metadata"]["annotations"] == js(R"({"deployment.kubernetes.io/revision":"3"})"));
 }
 
-TEST_CASE("strategy type change with $retainKeys, as kubectl computes it", "[registry][patch][kubectl]") {
+TEST_CASE("strategy type change with $retainKeys, as kubectl computes it",
+          "[registry][patch][kubectl]") {
   const Value live = js(kDeployment);
-  auto r = smp(live, R"({"spec":{"strategy":{"$retainKeys":["type"],"rollingUpdate":null,"type":"Recreate"}}})",
-               schemas().deployment);
+  auto r = smp(
+      live,
+      R"({"spec":{"strategy":{"$retainKeys":["type"],"rollingUpdate":null,"type":"Recreate"}}})",
+      schemas().deployment);
   CHECK(r["spec"]["strategy"] == js(R"({"type":"Recreate"})"));
   // without the directive the old rollingUpdate would stay
   auto merged = smp(live, R"({"spec":{"strategy":{"type":"Recreate"}}})", schemas().deployment);
   CHECK(merged["spec"]["strategy"]["rollingUpdate"].is_object());
 }
 
-TEST_CASE("finalizers merge as a set; $deleteFromPrimitiveList removes", "[registry][patch][kubectl]") {
+TEST_CASE("finalizers merge as a set; $deleteFromPrimitiveList removes",
+          "[registry][patch][kubectl]") {
   Value live = js(kDeployment);
   live["metadata"]["finalizers"] = js(R"(["a.example.com/x"])");
-  auto r = smp(live, R"({"metadata":{"finalizers":["b.example.com/y","a.example.com/x"]}})", schemas().deployment);
+  auto r = smp(live, R"({"metadata":{"finalizers":["b.example.com/y","a.example.com/x"]}})",
+               schemas().deployment);
   CHECK(r["metadata"]["finalizers"] == js(R"(["b.example.com/y","a.example.com/x"])"));
-  r = smp(r, R"({"metadata":{"$deleteFromPrimitiveList/finalizers":["a.example.com/x"]}})", schemas().deployment);
-  CHECK(r["metadata"]["finalizers"] == js(R"(["b.example.com/y"])"));
-  r = smp(r, R"({"metadata":{"$setElementOrder/finalizers":["c","b.example.com/y"],"finalizers":["c"]}})",
+  r = smp(r, R"({"metadata":{"$deleteFromPrimitiveList/finalizers":["a.example.com/x"]}})",
           schemas().deployment);
+  CHECK(r["metadata"]["finalizers"] == js(R"(["b.example.com/y"])"));
+  r = smp(
+      r,
+      R"({"metadata":{"$setElementOrder/finalizers":["c","b.example.com/y"],"finalizers":["c"]}})",
+      schemas().deployment);
   CHECK(r["metadata"]["finalizers"] == js(R"(["c","b.example.com/y"])"));
 }
 
-TEST_CASE("lists merge by their keys; atomic and unkeyed lists are replaced", "[registry][patch][kubectl]") {
+TEST_CASE("lists merge by their keys; atomic and unkeyed lists are replaced",
+          "[registry][patch][kubectl]") {
   const Value live = js(kDeployment);
   auto r = smp(live, R"({"spec":{"template":{"spec":{
       "containers":[{"name":"web","env":[{"name":"B","value":"20"},{"name":"C","value":"3"}],
@@ -161,23 +179,29 @@ TEST_CASE("lists merge by their keys; atomic and unkeyed lists are replaced", "[
       "volumes":[{"name":"cache","emptyDir":{"medium":"Memory"}}]}}}})",
                schemas().deployment);
   const auto& web = containers(r).as_array()[0];
-  CHECK(web["env"] == js(R"([{"name":"A","value":"1"},{"name":"B","value":"20"},{"name":"C","value":"3"}])"));
+  CHECK(web["env"] ==
+        js(R"([{"name":"A","value":"1"},{"name":"B","value":"20"},{"name":"C","value":"3"}])"));
   CHECK(web["ports"] == js(R"([{"containerPort":80,"protocol":"TCP","name":"http"}])"));
   CHECK(containers(r).as_array()[1]["command"] == js(R"(["sleep","10"])"));
   // Without $setElementOrder a new item goes before server-only items it cannot be ordered against.
   CHECK(r["spec"]["template"]["spec"]["volumes"] ==
         js(R"([{"name":"cache","emptyDir":{"medium":"Memory"}},{"name":"data","emptyDir":{}}])"));
   // volumes: $patch replace
-  auto replaced = smp(live, R"({"spec":{"template":{"spec":{"volumes":[{"$patch":"replace"},{"name":"x","emptyDir":{}}]}}}})",
-                      schemas().deployment);
+  auto replaced = smp(
+      live,
+      R"({"spec":{"template":{"spec":{"volumes":[{"$patch":"replace"},{"name":"x","emptyDir":{}}]}}}})",
+      schemas().deployment);
   CHECK(replaced["spec"]["template"]["spec"]["volumes"] == js(R"([{"name":"x","emptyDir":{}}])"));
   // a delete directive for a container
-  auto deleted = smp(live, R"({"spec":{"template":{"spec":{"containers":[{"name":"sidecar","$patch":"delete"}]}}}})",
-                     schemas().deployment);
+  auto deleted =
+      smp(live,
+          R"({"spec":{"template":{"spec":{"containers":[{"name":"sidecar","$patch":"delete"}]}}}})",
+          schemas().deployment);
   CHECK(containers(deleted).size() == 1);
 }
 
-TEST_CASE("kubectl edit adding a container with nested directives and nulls", "[registry][patch][kubectl]") {
+TEST_CASE("kubectl edit adding a container with nested directives and nulls",
+          "[registry][patch][kubectl]") {
   const Value live = js(kDeployment);
   auto r = smp(live, R"({"spec":{"template":{"spec":{
       "$setElementOrder/containers":[{"name":"web"},{"name":"sidecar"},{"name":"new"}],
@@ -186,10 +210,12 @@ TEST_CASE("kubectl edit adding a container with nested directives and nulls", "[
                      "ports":[{"containerPort":6379}]}]}}}})",
                schemas().deployment);
   REQUIRE(containers(r).size() == 3);
-  CHECK(containers(r).as_array()[2] == js(R"({"name":"new","image":"redis","ports":[{"containerPort":6379}]})"));
+  CHECK(containers(r).as_array()[2] ==
+        js(R"({"name":"new","image":"redis","ports":[{"containerPort":6379}]})"));
 }
 
-TEST_CASE("strategic merge patch requests answer with upstream's Status", "[registry][patch][kubectl]") {
+TEST_CASE("strategic merge patch requests answer with upstream's Status",
+          "[registry][patch][kubectl]") {
   const Value live = js(kDeployment);
   auto status = [&](std::string_view body) {
     auto r = apply_patch_body(PatchType::kStrategic, live, body, schemas().deployment);
@@ -206,8 +232,9 @@ TEST_CASE("strategic merge patch requests answer with upstream's Status", "[regi
   CHECK_THAT(mixed.message, Catch::StartsWith("list element types are not identical"));
   Value empty_list = live;
   empty_list["spec"]["template"]["spec"]["volumes"] = Value::array();
-  auto lists_r = apply_patch_body(PatchType::kStrategic, empty_list,
-                                  R"({"spec":{"template":{"spec":{"volumes":[[1]]}}}})", schemas().deployment);
+  auto lists_r =
+      apply_patch_body(PatchType::kStrategic, empty_list,
+                       R"({"spec":{"template":{"spec":{"volumes":[[1]]}}}})", schemas().deployment);
   REQUIRE_FALSE(lists_r);
   const auto& lists = lists_r.error();
   CHECK(lists.reason == Reason::kInvalid);
@@ -224,7 +251,8 @@ TEST_CASE("strategic merge patch requests answer with upstream's Status", "[regi
 TEST_CASE("patch content types, options and manager names", "[registry][patch][kubectl]") {
   CHECK(patch_type_from_content_type("application/strategic-merge-patch+json") ==
         PatchType::kStrategic);
-  CHECK(patch_type_from_content_type("application/merge-patch+json; charset=utf-8") == PatchType::kMerge);
+  CHECK(patch_type_from_content_type("application/merge-patch+json; charset=utf-8") ==
+        PatchType::kMerge);
   CHECK(patch_type_from_content_type("application/json-patch+json") == PatchType::kJson);
   CHECK(patch_type_from_content_type("application/apply-patch+yaml") == PatchType::kApply);
   CHECK_FALSE(patch_type_from_content_type("application/json"));
@@ -234,7 +262,8 @@ TEST_CASE("patch content types, options and manager names", "[registry][patch][k
   REQUIRE_FALSE(no_manager);
   CHECK(no_manager.error().reason == Reason::kInvalid);
   CHECK(no_manager.error().message ==
-        "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch");
+        "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for "
+        "apply patch");
   REQUIRE(no_manager.error().causes.size() == 1);
   CHECK(no_manager.error().causes[0].type == "FieldValueRequired");
   auto force = validate_patch_options(PatchType::kMerge, "kubectl-patch", true);
@@ -251,10 +280,12 @@ TEST_CASE("patch content types, options and manager names", "[registry][patch][k
 }
 
 TEST_CASE("apply patch bodies are YAML or JSON objects", "[registry][patch][kubectl]") {
-  auto json_body = parse_apply_patch(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"}})");
+  auto json_body =
+      parse_apply_patch(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"}})");
   REQUIRE(json_body);
   CHECK((*json_body)["kind"] == Value("ConfigMap"));
-  auto yaml_body = parse_apply_patch("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: \"1\"\n");
+  auto yaml_body = parse_apply_patch(
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: \"1\"\n");
   REQUIRE(yaml_body);
   CHECK((*yaml_body)["data"]["a"] == Value("1"));
   auto list = parse_apply_patch("- a\n- b\n");

@@ -41,9 +41,11 @@ TEST_CASE("merge patch passes the RFC 7386 appendix examples", "[registry][patch
 }
 
 TEST_CASE("merge patch requests answer with upstream's Status", "[registry][patch][merge-patch]") {
-  const Value live = js(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"a":"1"}}})");
+  const Value live =
+      js(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"a":"1"}}})");
   SECTION("label and unlabel") {
-    auto r = apply_patch_body(PatchType::kMerge, live, R"({"metadata":{"labels":{"k":"v"}}})", nullptr);
+    auto r =
+        apply_patch_body(PatchType::kMerge, live, R"({"metadata":{"labels":{"k":"v"}}})", nullptr);
     REQUIRE(r);
     CHECK((*r)["metadata"]["labels"] == js(R"({"a":"1","k":"v"})"));
     r = apply_patch_body(PatchType::kMerge, *r, R"({"metadata":{"labels":{"a":null}}})", nullptr);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "skiff/registry/patch.hpp"
-
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "skiff/registry/patch.hpp"
 
 #include "patch_test_schemas.hpp"
 #include "skiff_test.hpp"
@@ -60,7 +60,8 @@ TEST_CASE("strategic merge patch reproduces upstream's MergeItem test expectatio
   CHECK(checked == static_cast<int>(cases.size()));
 }
 
-TEST_CASE("strategic merge patch keeps the result's list order as upstream", "[registry][patch][smp]") {
+TEST_CASE("strategic merge patch keeps the result's list order as upstream",
+          "[registry][patch][smp]") {
   const auto* item = schemas().merge_item;
   SECTION("patch order wins for merged items, server-only items keep their place") {
     auto r = smp(js(R"({"mergingList":[{"name":"1"},{"name":"2","value":"b"},{"name":"3"}]})"),
@@ -84,7 +85,8 @@ TEST_CASE("strategic merge patch keeps the result's list order as upstream", "[r
 TEST_CASE("strategic merge patch directives", "[registry][patch][smp]") {
   const auto* item = schemas().merge_item;
   SECTION("$patch: replace on a map") {
-    CHECK(smp(js(R"({"simpleMap":{"a":"1","b":"2"}})"), R"({"simpleMap":{"$patch":"replace","c":"3"}})",
+    CHECK(smp(js(R"({"simpleMap":{"a":"1","b":"2"}})"),
+              R"({"simpleMap":{"$patch":"replace","c":"3"}})",
               item) == js(R"({"simpleMap":{"c":"3"}})"));
   }
   SECTION("$patch: delete on a map leaves it empty") {
@@ -93,22 +95,23 @@ TEST_CASE("strategic merge patch directives", "[registry][patch][smp]") {
   }
   SECTION("$patch: delete removes every item with the key") {
     CHECK(smp(js(R"({"mergingList":[{"name":"a"},{"name":"b"},{"name":"a","value":"x"}]})"),
-              R"({"mergingList":[{"name":"a","$patch":"delete"}]})", item) ==
-          js(R"({"mergingList":[{"name":"b"}]})"));
+              R"({"mergingList":[{"name":"a","$patch":"delete"}]})",
+              item) == js(R"({"mergingList":[{"name":"b"}]})"));
   }
   SECTION("$patch: replace in a list") {
     CHECK(smp(js(R"({"mergingList":[{"name":"a"},{"name":"b"}]})"),
-              R"({"mergingList":[{"$patch":"replace"},{"name":"c","value":null}]})", item) ==
-          js(R"({"mergingList":[{"name":"c"}]})"));
+              R"({"mergingList":[{"$patch":"replace"},{"name":"c","value":null}]})",
+              item) == js(R"({"mergingList":[{"name":"c"}]})"));
   }
   SECTION("$deleteFromPrimitiveList") {
-    CHECK(smp(js(R"({"mergingIntList":[1,2,3]})"), R"({"$deleteFromPrimitiveList/mergingIntList":[2]})",
+    CHECK(smp(js(R"({"mergingIntList":[1,2,3]})"),
+              R"({"$deleteFromPrimitiveList/mergingIntList":[2]})",
               item) == js(R"({"mergingIntList":[1,3]})"));
   }
   SECTION("$retainKeys clears what is not listed") {
     CHECK(smp(js(R"({"retainKeysMap":{"name":"n","value":"v","other":"o"}})"),
-              R"({"retainKeysMap":{"$retainKeys":["name","other"],"other":"p"}})", item) ==
-          js(R"({"retainKeysMap":{"name":"n","other":"p"}})"));
+              R"({"retainKeysMap":{"$retainKeys":["name","other"],"other":"p"}})",
+              item) == js(R"({"retainKeysMap":{"name":"n","other":"p"}})"));
   }
   SECTION("null deletes; nulls in new values are dropped") {
     CHECK(smp(js(R"({"name":"x","value":"y"})"), R"({"value":null,"simpleMap":{"a":"1","b":null}})",
@@ -136,7 +139,8 @@ TEST_CASE("strategic merge patch errors are upstream's", "[registry][patch][smp]
     return r.error();
   };
   SECTION("missing merge key") {
-    auto e = fails(R"({"mergingList":[{"name":"1","value":"a"}]})", R"({"mergingList":[{"value":"b"}]})");
+    auto e = fails(R"({"mergingList":[{"name":"1","value":"a"}]})",
+                   R"({"mergingList":[{"value":"b"}]})");
     CHECK(e.reason == Reason::kInternal);
     CHECK(e.message == "map: map[value:b] does not contain declared merge key: name");
   }
@@ -178,7 +182,8 @@ TEST_CASE("strategic merge patch errors are upstream's", "[registry][patch][smp]
     auto r = apply_strategic_merge_patch(js(R"({})"), js(R"([1])"), item);
     REQUIRE_FALSE(r);
     CHECK(r.error().reason == Reason::kBadRequest);
-    CHECK(r.error().message == "json: cannot unmarshal array into Go value of type map[string]interface {}");
+    CHECK(r.error().message ==
+          "json: cannot unmarshal array into Go value of type map[string]interface {}");
   }
 }
 
@@ -189,8 +194,8 @@ TEST_CASE("strategic merge patch without schema falls back to merge semantics",
                R"({"spec":{"a":{"c":[3],"d":null},"list":[{"name":"y"}]}})", widget);
   CHECK(r == js(R"({"spec":{"a":{"b":1,"c":[3]},"list":[{"name":"y"}]}})"));
   // unknown fields of a typed kind behave the same
-  auto d = smp(js(R"({"spec":{"unknownThing":{"x":[1]}}})"), R"({"spec":{"unknownThing":{"x":[2]}}})",
-               schemas().deployment);
+  auto d = smp(js(R"({"spec":{"unknownThing":{"x":[1]}}})"),
+               R"({"spec":{"unknownThing":{"x":[2]}}})", schemas().deployment);
   CHECK(d == js(R"({"spec":{"unknownThing":{"x":[2]}}})"));
   // and a null schema too
   CHECK(smp(js(R"({"a":[1],"b":{"c":1}})"), R"({"a":[2],"b":{"d":2}})", nullptr) ==

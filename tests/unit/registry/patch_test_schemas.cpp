@@ -17,7 +17,9 @@ Node* SchemaBuilder::node(Kind kind, std::string name) {
   return &nodes_.back();
 }
 
-Node* SchemaBuilder::object(std::string name) { return node(Kind::kObject, std::move(name)); }
+Node* SchemaBuilder::object(std::string name) {
+  return node(Kind::kObject, std::move(name));
+}
 
 void SchemaBuilder::field(Node* object, std::string name, const Node* type) {
   registry::Field f;
@@ -103,7 +105,8 @@ void build(TestSchemas& s) {
   SchemaBuilder::field(mf_entry, "time", b.node(Kind::kTime));
   SchemaBuilder::field(mf_entry, "fieldsV1", b.any());
   Node* meta = b.object("ObjectMeta");
-  for (const char* f : {"name", "generateName", "namespace", "selfLink", "uid", "resourceVersion"}) {
+  for (const char* f :
+       {"name", "generateName", "namespace", "selfLink", "uid", "resourceVersion"}) {
     SchemaBuilder::field(meta, f, str);
   }
   SchemaBuilder::field(meta, "generation", integer);
@@ -140,9 +143,9 @@ void build(TestSchemas& s) {
   SchemaBuilder::field(container, "image", str);
   SchemaBuilder::field(container, "command", b.list(str, ListType::kAtomic));
   SchemaBuilder::field(container, "args", b.list(str, ListType::kAtomic));
-  SchemaBuilder::field(container, "ports",
-                       b.list(port, ListType::kMap, {"containerPort", "protocol"}, "merge",
-                              "containerPort"));
+  SchemaBuilder::field(
+      container, "ports",
+      b.list(port, ListType::kMap, {"containerPort", "protocol"}, "merge", "containerPort"));
   SchemaBuilder::field(container, "env", b.list(env, ListType::kMap, {"name"}, "merge", "name"));
   SchemaBuilder::field(container, "resources", resources);
   SchemaBuilder::field(container, "volumeMounts",
@@ -183,6 +186,10 @@ void build(TestSchemas& s) {
   SchemaBuilder::field(pod_spec, "schedulerName", str);
   SchemaBuilder::field(pod_spec, "tolerations", b.list(toleration, ListType::kAtomic));
   SchemaBuilder::field(pod_spec, "affinity", b.any());
+  Node* pod_security = b.object("PodSecurityContext");
+  SchemaBuilder::field(pod_security, "runAsUser", integer);
+  SchemaBuilder::field(pod_security, "runAsNonRoot", boolean);
+  SchemaBuilder::field(pod_spec, "securityContext", pod_security);
   Node* pod_status = b.object("PodStatus");
   SchemaBuilder::field(pod_status, "phase", str);
   SchemaBuilder::field(pod_status, "podIP", str);

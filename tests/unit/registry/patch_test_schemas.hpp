@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-// Hand-built schema graphs for the patch and apply tests (the generated built-in schema is not needed):
-// upstream's strategicpatch MergeItem test type, and Pod-, Deployment-, Node- and custom-resource-like
-// shapes with the list types, merge keys and strategies of the real API (containers by name, ports by
-// [containerPort, protocol] with protocol defaulting to TCP, env and volumes by name, finalizers as a
-// merging set, labels as a granular map, an atomic selector, a retainKeys strategy, kAny subtrees).
+// Hand-built schema graphs for the patch and apply tests (the generated built-in schema is not
+// needed): upstream's strategicpatch MergeItem test type, and Pod-, Deployment-, Node- and
+// custom-resource-like shapes with the list types, merge keys and strategies of the real API
+// (containers by name, ports by [containerPort, protocol] with protocol defaulting to TCP, env and
+// volumes by name, finalizers as a merging set, labels as a granular map, an atomic selector, a
+// retainKeys strategy, kAny subtrees).
 
 #include <deque>
 #include <string>
@@ -19,7 +20,7 @@ namespace skiff::testing {
 
 /// Owns the nodes of one test schema; pointers stay valid for its lifetime.
 class SchemaBuilder {
- public:
+public:
   using Node = registry::Node;
 
   Node* node(registry::Kind kind, std::string name = {});
@@ -34,9 +35,10 @@ class SchemaBuilder {
   Node* map(const Node* values, registry::MapType type = registry::MapType::kUnset);
   /// A kArray of `items` with the given SSA list type and SMP strategy.
   Node* list(const Node* items, registry::ListType type = registry::ListType::kUnset,
-             std::vector<std::string> keys = {}, std::string strategy = {}, std::string merge_key = {});
+             std::vector<std::string> keys = {}, std::string strategy = {},
+             std::string merge_key = {});
 
- private:
+private:
   std::deque<Node> nodes_;
 };
 
