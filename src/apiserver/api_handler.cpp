@@ -263,9 +263,9 @@ struct ApiHandler::Impl {
     OpenApiResponse out = openapi.serve(req.path, req.param("hash").value_or(""),
                                         req.header("Accept"));
     if (out.code != 200) {
-      co_await send_status(res, out.code, out.code == 406 ? "NotAcceptable" : "NotFound",
-                           out.code == 406 ? "only application/json is served here"
-                                           : not_found_message(),
+      std::string message =
+          out.code == 406 ? std::string("only application/json is served here") : not_found_message();
+      co_await send_status(res, out.code, out.code == 406 ? "NotAcceptable" : "NotFound", message,
                            req);
       co_return;
     }

@@ -33,6 +33,12 @@ struct Step {
   std::string filter_value;  // compared as string (or number text)
 };
 
+Step member(std::string name) {
+  Step s;
+  s.name = std::move(name);
+  return s;
+}
+
 // Parses the subset of Kubernetes JSONPath printer columns use. Returns false on syntax errors.
 bool parse_path(std::string_view path, std::vector<Step>& steps) {
   if (path.size() >= 2 && path.front() == '{' && path.back() == '}') {
@@ -51,7 +57,7 @@ bool parse_path(std::string_view path, std::vector<Step>& steps) {
         ++i;
       }
       if (i > start) {
-        steps.push_back({Step::Kind::kMember, std::string(path.substr(start, i - start))});
+        steps.push_back(member(std::string(path.substr(start, i - start))));
       }
     } else if (c == '[') {
       std::size_t close = path.find(']', i);
@@ -81,9 +87,13 @@ bool parse_path(std::string_view path, std::vector<Step>& steps) {
         s.filter_value = std::string(v);
         steps.push_back(std::move(s));
       } else if (inner == "*") {
-        steps.push_back({Step::Kind::kAll, {}});
+        {
+        Step all;
+        all.kind = Step::Kind::kAll;
+        steps.push_back(std::move(all));
+      }
       } else if (inner.size() >= 2 && (inner.front() == '\'' || inner.front() == '"')) {
-        steps.push_back({Step::Kind::kMember, std::string(inner.substr(1, inner.size() - 2))});
+        steps.push_back(member(std::string(inner.substr(1, inner.size() - 2))));
       } else {
         Step s;
         s.kind = Step::Kind::kIndex;
@@ -102,7 +112,7 @@ bool parse_path(std::string_view path, std::vector<Step>& steps) {
       while (i < path.size() && path[i] != '.' && path[i] != '[') {
         ++i;
       }
-      steps.push_back({Step::Kind::kMember, std::string(path.substr(start, i - start))});
+      steps.push_back(member(std::string(path.substr(start, i - start))));
     }
   }
   return true;

@@ -79,9 +79,13 @@ awaitable<Result<DeleteResult>> Registry::Impl::remove(ResourceTypePtr type, std
           co_return purged.error();
         }
       }
-      auto deleted = co_await delete_at(*type, key, current,
-                                        is_service(*type) ? detail::release_service(*object)
-                                                          : std::vector<kv::RequestOp>{});
+      // A named local, not a conditional temporary: GCC 12 destroys temporaries of a ?: inside a
+      // co_await argument twice.
+      std::vector<kv::RequestOp> releases;
+      if (is_service(*type)) {
+        releases = detail::release_service(*object);
+      }
+      auto deleted = co_await delete_at(*type, key, current, std::move(releases));
       if (!deleted) {
         co_return deleted.error();
       }

@@ -8,6 +8,7 @@
 #include "skiff/api/meta.hpp"
 #include "skiff/api/time.hpp"
 #include "skiff/api/validation.hpp"
+#include "skiff/registry/managed_fields.hpp"
 #include "skiff/registry/patch.hpp"
 #include "skiff/registry/structural.hpp"
 
@@ -116,6 +117,21 @@ Result<json::Value> merge_patch(const json::Value& document, std::string_view pa
 Result<json::Value> strategic_merge_patch(const json::Value& document, std::string_view patch,
                                           const Node* schema) {
   return apply_patch_body(PatchType::kStrategic, document, patch, schema);
+}
+
+// ---- apply and managed fields ----
+
+Result<json::Value> server_side_apply(const json::Value* live, const json::Value& config,
+                                      const Node* schema, std::string_view manager,
+                                      std::string_view api_version, bool force, TimePoint now) {
+  return registry::server_side_apply(live, config, schema, manager, api_version, force, now);
+}
+
+void record_update(const json::Value* old, json::Value& object, const Node* schema,
+                   std::string_view manager, std::string_view api_version, TimePoint now,
+                   std::string_view subresource) {
+  object = registry::record_update(old, std::move(object), schema, manager, api_version, now,
+                                   subresource);
 }
 
 // ---- structural ----

@@ -67,7 +67,8 @@ Result<json::Value> server_side_apply(const json::Value* live, const json::Value
 /// Records the fields an update/create changed as owned by `manager` (operation Update) in
 /// object.metadata.managedFields.
 void record_update(const json::Value* old, json::Value& object, const Node* schema,
-                   std::string_view manager, std::string_view api_version, TimePoint now);
+                   std::string_view manager, std::string_view api_version, TimePoint now,
+                   std::string_view subresource = {});
 
 /// Unknown-field paths of `object` against `schema` ("spec.foo").
 std::vector<std::string> unknown_fields(const json::Value& object, const Node* schema);

@@ -40,8 +40,10 @@ boost::asio::awaitable<Result<T>> kv_call(Start start) {
       boost::asio::use_awaitable, std::move(start));
 }
 
+// Not a coroutine itself: the request moves into the lambda here and the lambda by value into
+// kv_call's frame (GCC 12 mishandles init-captures of a coroutine's own parameters).
 inline boost::asio::awaitable<Result<kv::TxnResponse>> txn(kv::Store& store, kv::TxnRequest request) {
-  co_return co_await kv_call<kv::TxnResponse>(
+  return kv_call<kv::TxnResponse>(
       [&store, request = std::move(request)](kv::Callback<kv::TxnResponse> done) mutable {
         store.txn(std::move(request), std::move(done));
       });

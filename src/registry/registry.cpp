@@ -445,7 +445,7 @@ awaitable<Result<WriteResult>> Registry::Impl::store_update(ResourceTypePtr type
   }
   TimePoint now = options_now();
   detail::record_update(&old, object, type->schema, manager_for(options), type->group_version(),
-                        now);
+                        now, subresource == "status" ? "status" : "");
 
   // Finalizers done on an object being deleted: the update completes the deletion.
   const json::Value& new_meta = object["metadata"];
@@ -459,9 +459,11 @@ awaitable<Result<WriteResult>> Registry::Impl::store_update(ResourceTypePtr type
       result.object = std::move(object);
       co_return result;
     }
-    auto deleted = co_await delete_at(*type, key, old_revision,
-                                      is_service(*type) ? detail::release_service(old)
-                                                        : std::vector<kv::RequestOp>{});
+    std::vector<kv::RequestOp> releases;  // named: see delete.cpp on GCC 12 and ?: temporaries
+    if (is_service(*type)) {
+      releases = detail::release_service(old);
+    }
+    auto deleted = co_await delete_at(*type, key, old_revision, std::move(releases));
     if (!deleted) {
       co_return deleted.error();
     }

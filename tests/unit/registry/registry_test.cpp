@@ -6,6 +6,7 @@
 #include "skiff/registry/registry.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <fmt/format.h>
 
 #include "skiff/kv/store.hpp"
 #include "run_async.hpp"
@@ -504,10 +505,11 @@ TEST_CASE("status and scale subresources change only their part", "[registry]") 
 TEST_CASE("services get unique cluster IPs and node ports from their ranges", "[registry]") {
   Fixture f;
   auto services = f.type("", "v1", "services");
-  auto svc = [](std::string_view name, std::string_view extra) {
+  auto svc = [](std::string_view name, std::string_view extra,
+                std::string_view ports = R"([{"port":80}])") {
     return parse(fmt::format(R"({{"apiVersion":"v1","kind":"Service","metadata":{{"name":"{}"}},
-      "spec":{{"ports":[{{"port":80}}]{}}}}})",
-                             name, extra));
+      "spec":{{"ports":{}{}}}}})",
+                             name, ports, extra));
   };
   Value a = f.create(services, "default", svc("a", ""));
   Value b = f.create(services, "default", svc("b", R"(,"type":"NodePort")"));
@@ -528,7 +530,8 @@ TEST_CASE("services get unique cluster IPs and node ports from their ranges", "[
 
   auto port_taken = f.run(f.reg->create(
       services, "default",
-      svc("d", fmt::format(R"(,"type":"NodePort","ports":[{{"port":81,"nodePort":{}}}])", port)), {}));
+      svc("d", R"(,"type":"NodePort")", fmt::format(R"([{{"port":81,"nodePort":{}}}])", port)),
+      {}));
   REQUIRE_FALSE(port_taken);
   CHECK(port_taken.error().message.find("provided port is already allocated") != std::string::npos);
 
