@@ -15,6 +15,16 @@ constexpr std::string_view kStdAlphabet =
 constexpr std::string_view kUrlAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+// Character -> 6-bit value, -1 for characters outside the base64url alphabet.
+constexpr std::array<std::int8_t, 256> kUrlTable = [] {
+  std::array<std::int8_t, 256> t{};
+  t.fill(-1);
+  for (std::size_t i = 0; i < kUrlAlphabet.size(); ++i) {
+    t[static_cast<std::uint8_t>(kUrlAlphabet[i])] = static_cast<std::int8_t>(i);
+  }
+  return t;
+}();
+
 std::string encode(std::string_view data, std::string_view alphabet, bool pad) {
   std::string out;
   out.reserve((data.size() + 2) / 3 * 4);
@@ -76,14 +86,6 @@ std::string base64url_encode(std::string_view data) {
 }
 
 Result<std::string> base64url_decode(std::string_view text) {
-  static const std::array<std::int8_t, 256> kTable = [] {
-    std::array<std::int8_t, 256> t{};
-    t.fill(-1);
-    for (std::size_t i = 0; i < kUrlAlphabet.size(); ++i) {
-      t[static_cast<std::uint8_t>(kUrlAlphabet[i])] = static_cast<std::int8_t>(i);
-    }
-    return t;
-  }();
   // A length of 1 mod 4 cannot come from any byte string.
   if (text.size() % 4 == 1) {
     return errors::bad_request("invalid base64url: bad length");
@@ -93,7 +95,7 @@ Result<std::string> base64url_decode(std::string_view text) {
   std::uint32_t acc = 0;
   int bits = 0;
   for (char c : text) {
-    std::int8_t v = kTable[static_cast<std::uint8_t>(c)];
+    std::int8_t v = kUrlTable[static_cast<std::uint8_t>(c)];
     if (v < 0) {
       return errors::bad_request("invalid base64url: unexpected character");
     }

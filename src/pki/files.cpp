@@ -4,8 +4,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <random>
 #include <utility>
@@ -17,7 +17,8 @@ namespace skiff::pki::detail {
 namespace {
 
 Error io_error(std::string_view action, const std::string& path, int err) {
-  return errors::unavailable(std::string(action) + " " + path + ": " + std::strerror(err));
+  return errors::unavailable(std::string(action) + " " + path + ": " +
+                             std::error_code(err, std::generic_category()).message());
 }
 
 // Closes on scope exit unless released.
@@ -70,9 +71,9 @@ Result<std::optional<std::string>> read_file_if_exists(const std::string& path) 
     return errors::make(Reason::kInvalid, path + " is too large to be a certificate or key");
   }
   std::string data;
-  char buf[16384];
+  std::array<char, 16384> buf{};
   while (true) {
-    ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -82,7 +83,7 @@ Result<std::optional<std::string>> read_file_if_exists(const std::string& path) 
     if (n == 0) {
       break;
     }
-    data.append(buf, static_cast<std::size_t>(n));
+    data.append(buf.data(), static_cast<std::size_t>(n));
     if (data.size() > kMaxCredentialFileSize) {
       return errors::make(Reason::kInvalid, path + " is too large to be a certificate or key");
     }

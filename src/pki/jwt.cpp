@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "skiff/pki/jwt.hpp"
 
+#include <array>
+
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -59,12 +61,13 @@ Result<JwtKey> JwtKey::load(std::string_view pem) {
   if (!der) {
     return der.error();
   }
-  unsigned char digest[SHA256_DIGEST_LENGTH];
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
   unsigned int digest_len = 0;
-  if (EVP_Digest(der->data(), der->size(), digest, &digest_len, EVP_sha256(), nullptr) != 1) {
+  if (EVP_Digest(der->data(), der->size(), digest.data(), &digest_len, EVP_sha256(), nullptr) !=
+      1) {
     return detail::ssl_error(Reason::kInternal, "cannot hash the public key");
   }
-  impl->kid = base64url_encode(std::string_view(reinterpret_cast<const char*>(digest),
+  impl->kid = base64url_encode(std::string_view(reinterpret_cast<const char*>(digest.data()),
                                                 static_cast<std::size_t>(digest_len)));
   auto public_pem = detail::write_public_key(impl->key.get());
   if (!public_pem) {
@@ -151,7 +154,7 @@ Result<std::string> JwtKey::verify(std::string_view token) const {
     return unauthorized("header is not a JSON object");
   }
   auto alg = members->find("alg");
-  if (alg == members->end() || !alg->second || *alg->second != "RS256") {
+  if (alg == members->end() || alg->second.value_or(std::string()) != "RS256") {
     // Covers "none" and every HMAC/EC algorithm: only RS256 is ever issued.
     return unauthorized("unsupported signing algorithm");
   }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "names.hpp"
 
+#include <array>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -23,14 +25,13 @@ std::optional<std::string> parse_ip(std::string_view text) {
 }
 
 std::string format_ip(std::string_view bytes) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (bytes.size() == 4) {
-    return ::inet_ntop(AF_INET, bytes.data(), buf, sizeof(buf)) != nullptr ? buf : "";
+  std::array<char, INET6_ADDRSTRLEN> buf{};
+  int family = bytes.size() == 4 ? AF_INET : bytes.size() == 16 ? AF_INET6 : AF_UNSPEC;
+  if (family == AF_UNSPEC || ::inet_ntop(family, bytes.data(), buf.data(),
+                                         static_cast<socklen_t>(buf.size())) == nullptr) {
+    return {};
   }
-  if (bytes.size() == 16) {
-    return ::inet_ntop(AF_INET6, bytes.data(), buf, sizeof(buf)) != nullptr ? buf : "";
-  }
-  return {};
+  return buf.data();
 }
 
 bool valid_dns_name(std::string_view name) {

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <climits>
 #include <ctime>
 #include <filesystem>
@@ -50,7 +51,7 @@ public:
                                  "\" is neither an IP address nor a valid DNS name");
     }
     if (seen_dns_.insert(lowered).second) {
-      dns_.push_back(std::move(lowered));
+      dns.push_back(std::move(lowered));
     }
     return {};
   }
@@ -61,7 +62,7 @@ public:
     }
     std::string canonical = detail::format_ip(*bytes);
     if (seen_ip_.insert(canonical).second) {
-      ips_.push_back(std::move(canonical));
+      ips.push_back(std::move(canonical));
     }
     return true;
   }
@@ -72,8 +73,8 @@ public:
     }
     return add_dns(value, what);
   }
-  std::vector<std::string> dns_;
-  std::vector<std::string> ips_;
+  std::vector<std::string> dns;
+  std::vector<std::string> ips;
 
 private:
   std::set<std::string> seen_dns_;
@@ -81,11 +82,11 @@ private:
 };
 
 std::string local_hostname() {
-  char buf[HOST_NAME_MAX + 1] = {};
-  if (::gethostname(buf, sizeof(buf) - 1) != 0) {
+  std::array<char, HOST_NAME_MAX + 1> buf{};
+  if (::gethostname(buf.data(), buf.size() - 1) != 0) {
     return {};
   }
-  return buf;
+  return buf.data();
 }
 
 // A CA pair on disk: both files, neither (nullopt: create one), or an error.
@@ -101,18 +102,20 @@ Result<std::optional<CertifiedKey>> load_ca(const std::string& dir, std::string_
   if (!key_file) {
     return key_file.error();
   }
-  if (!*cert_file && !*key_file) {
+  std::optional<std::string> cert_text = std::move(*cert_file);
+  std::optional<std::string> key_text = std::move(*key_file);
+  if (!cert_text && !key_text) {
     return std::optional<CertifiedKey>();
   }
-  if (!*cert_file || !*key_file) {
-    const std::string& missing = !*cert_file ? cert_path : key_path;
-    const std::string& present = !*cert_file ? key_path : cert_path;
+  if (!cert_text || !key_text) {
+    const std::string& missing = !cert_text ? cert_path : key_path;
+    const std::string& present = !cert_text ? key_path : cert_path;
     return errors::make(Reason::kNotFound,
                         missing + " is missing but " + present +
                             " exists: restore it, or delete both to create a new CA (certificates "
                             "and kubeconfigs issued by the old CA then stop working)");
   }
-  auto certs = detail::read_certificates(**cert_file, cert_path);
+  auto certs = detail::read_certificates(*cert_text, cert_path);
   if (!certs) {
     return invalid(certs.error().message);
   }
@@ -121,7 +124,7 @@ Result<std::optional<CertifiedKey>> load_ca(const std::string& dir, std::string_
     detail::clear_ssl_errors();
     return invalid(cert_path + " is not a CA certificate (basicConstraints CA:TRUE missing)");
   }
-  auto key = detail::read_private_key(**key_file, key_path);
+  auto key = detail::read_private_key(*key_text, key_path);
   if (!key) {
     return invalid(key.error().message);
   }
@@ -132,7 +135,7 @@ Result<std::optional<CertifiedKey>> load_ca(const std::string& dir, std::string_
   if (X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0) {
     log::warn(kLog, "{} has expired: certificates it signs will not verify", cert_path);
   }
-  return std::optional<CertifiedKey>(CertifiedKey{std::move(**cert_file), std::move(**key_file)});
+  return std::optional<CertifiedKey>(CertifiedKey{std::move(*cert_text), std::move(*key_text)});
 }
 
 // One leaf certificate to keep or reissue.
@@ -141,9 +144,11 @@ struct Leaf {
   std::string_view key_name;
   LeafSpec spec;
   const CertifiedKey* ca = nullptr;
-  std::optional<std::string> cert_file;  // as read
-  std::optional<std::string> key_file;   // as read; reused on reissue when present
-  std::string reissue_reason;            // empty: keep the files
+  bool ca_is_new = false;                  // created by this call: the leaf must be reissued
+  CertifiedKey* output = nullptr;          // where the kept or new files' contents go
+  std::optional<std::string> cert_file{};  // as read
+  std::optional<std::string> key_file{};   // as read; reused on reissue when present
+  std::string reissue_reason{};            // empty: keep the files
 };
 
 bool covers(const std::vector<std::string>& have, const std::vector<std::string>& want) {
@@ -157,8 +162,7 @@ bool covers(const std::vector<std::string>& have, const std::vector<std::string>
 }
 
 // Fills leaf.cert_file/key_file and decides whether to reissue. Corrupt files are errors.
-Result<void> examine_leaf(const std::string& dir, Leaf& leaf, bool ca_is_new,
-                          std::chrono::seconds renew_before) {
+Result<void> examine_leaf(const std::string& dir, Leaf& leaf, std::chrono::seconds renew_before) {
   std::string cert_path = join(dir, leaf.cert_name);
   std::string key_path = join(dir, leaf.key_name);
   auto cert_file = detail::read_file_if_exists(cert_path);
@@ -194,7 +198,7 @@ Result<void> examine_leaf(const std::string& dir, Leaf& leaf, bool ca_is_new,
     leaf.reissue_reason = !leaf.cert_file ? "certificate missing" : "key missing";
     return {};
   }
-  if (ca_is_new) {
+  if (leaf.ca_is_new) {
     leaf.reissue_reason = "its CA was created";
     return {};
   }
@@ -252,6 +256,123 @@ Result<std::string> ca_chain(const CertifiedKey& ca) {
   return out;
 }
 
+// A CA pair of the PKI: loaded from disk, or generated (created = true) when both files are absent.
+struct Ca {
+  std::string_view role;
+  std::string_view cert_name;
+  std::string_view key_name;
+  CertifiedKey* output = nullptr;
+  bool created = false;
+};
+
+Result<void> load_or_generate_ca(const std::string& dir, Ca& ca) {
+  auto loaded = load_ca(dir, ca.cert_name, ca.key_name);
+  if (!loaded) {
+    return loaded.error();
+  }
+  std::optional<CertifiedKey> pair = std::move(*loaded);
+  if (pair) {
+    *ca.output = std::move(*pair);
+    return {};
+  }
+  auto generated = create_ca(ca_common_name(ca.role));
+  if (!generated) {
+    return generated.error();
+  }
+  *ca.output = std::move(*generated);
+  ca.created = true;
+  return {};
+}
+
+// service.key's contents when present and an RSA key, nullopt when absent.
+Result<std::optional<std::string>> load_service_key(const std::string& dir) {
+  std::string path = join(dir, kServiceKeyFile);
+  auto file = detail::read_file_if_exists(path);
+  if (!file) {
+    return file.error();
+  }
+  std::optional<std::string> text = std::move(*file);
+  if (!text) {
+    return text;
+  }
+  auto key = detail::read_private_key(*text, path);
+  if (!key) {
+    return invalid(key.error().message);
+  }
+  if (EVP_PKEY_get_base_id(key->get()) != EVP_PKEY_RSA) {
+    return invalid(path + " is not an RSA private key");
+  }
+  return text;
+}
+
+// Writes files of the tls directory and records their names.
+struct Writer {
+  const std::string& dir;
+  std::vector<std::string>* written;
+
+  Result<void> put(std::string_view name, std::string_view data, mode_t mode) const {
+    if (auto ok = detail::write_file_atomic(join(dir, name), data, mode); !ok) {
+      return ok;
+    }
+    written->emplace_back(name);
+    return {};
+  }
+};
+
+Result<void> write_new_ca(const Writer& writer, const Ca& ca) {
+  if (!ca.created) {
+    return {};
+  }
+  if (auto ok = writer.put(ca.key_name, ca.output->key_pem, kKeyMode); !ok) {
+    return ok;
+  }
+  if (auto ok = writer.put(ca.cert_name, ca.output->cert_pem, kCertMode); !ok) {
+    return ok;
+  }
+  log::info(kLog, "created CA {}", join(writer.dir, ca.cert_name));
+  return {};
+}
+
+Result<std::string> create_service_key(const Writer& writer) {
+  auto key = generate_rsa_key(2048);
+  if (!key) {
+    return key.error();
+  }
+  if (auto ok = writer.put(kServiceKeyFile, *key, kKeyMode); !ok) {
+    return ok.error();
+  }
+  log::info(kLog, "created service-account signing key {}", join(writer.dir, kServiceKeyFile));
+  return key;
+}
+
+Result<void> keep_or_reissue_leaf(const Writer& writer, Leaf& leaf) {
+  // examine_leaf keeps only a leaf whose two files were both read.
+  if (leaf.reissue_reason.empty() && leaf.cert_file && leaf.key_file) {
+    *leaf.output = CertifiedKey{std::move(*leaf.cert_file), std::move(*leaf.key_file)};
+    return {};
+  }
+  auto issued = issue_certificate(*leaf.ca, leaf.spec, leaf.key_file.value_or(std::string()));
+  if (!issued) {
+    return issued.error();
+  }
+  auto chain = ca_chain(*leaf.ca);
+  if (!chain) {
+    return chain.error();
+  }
+  issued->cert_pem += *chain;
+  if (!leaf.key_file.has_value()) {
+    if (auto ok = writer.put(leaf.key_name, issued->key_pem, kKeyMode); !ok) {
+      return ok;
+    }
+  }
+  if (auto ok = writer.put(leaf.cert_name, issued->cert_pem, kCertMode); !ok) {
+    return ok;
+  }
+  log::info(kLog, "issued {} ({})", join(writer.dir, leaf.cert_name), leaf.reissue_reason);
+  *leaf.output = std::move(*issued);
+  return {};
+}
+
 }  // namespace
 
 std::string ServerPki::path(std::string_view name) const {
@@ -267,7 +388,7 @@ Result<LeafSpec> serving_spec(const ServerPkiOptions& options) {
   if (!detail::valid_dns_name(options.cluster_domain)) {
     return errors::bad_request("invalid cluster domain \"" + options.cluster_domain + "\"");
   }
-  for (std::string name :
+  for (const std::string& name :
        {std::string("kubernetes"), std::string("kubernetes.default"),
         std::string("kubernetes.default.svc"), "kubernetes.default.svc." + options.cluster_domain,
         std::string("localhost")}) {
@@ -304,8 +425,8 @@ Result<LeafSpec> serving_spec(const ServerPkiOptions& options) {
   LeafSpec spec;
   spec.usage = CertUsage::kServing;
   spec.common_name = std::string(kServingCommonName);
-  spec.dns_names = std::move(sans.dns_);
-  spec.ip_addresses = std::move(sans.ips_);
+  spec.dns_names = std::move(sans.dns);
+  spec.ip_addresses = std::move(sans.ips);
   return spec;
 }
 
@@ -324,134 +445,54 @@ Result<ServerPki> ensure_server_pki(std::string_view data_dir, const ServerPkiOp
   }
   const std::string& dir = pki.tls_dir;
 
-  // Phase 1: read and check every file; nothing is written until all of them are known good.
-  auto server_ca = load_ca(dir, kServerCaCertFile, kServerCaKeyFile);
-  if (!server_ca) {
-    return server_ca.error();
-  }
-  auto client_ca = load_ca(dir, kClientCaCertFile, kClientCaKeyFile);
-  if (!client_ca) {
-    return client_ca.error();
-  }
-  std::string service_path = join(dir, kServiceKeyFile);
-  auto service_file = detail::read_file_if_exists(service_path);
-  if (!service_file) {
-    return service_file.error();
-  }
-  if (*service_file) {
-    auto key = detail::read_private_key(**service_file, service_path);
-    if (!key) {
-      return invalid(key.error().message);
-    }
-    if (EVP_PKEY_get_base_id(key->get()) != EVP_PKEY_RSA) {
-      return invalid(service_path + " is not an RSA private key");
+  // Phase 1: read and check every file; nothing is written until all of them are known good. CAs
+  // to create are generated now, in memory, so the leaves can be checked against them.
+  std::array<Ca, 2> cas{Ca{"server", kServerCaCertFile, kServerCaKeyFile, &pki.server_ca},
+                        Ca{"client", kClientCaCertFile, kClientCaKeyFile, &pki.client_ca}};
+  for (Ca& ca : cas) {
+    if (auto ok = load_or_generate_ca(dir, ca); !ok) {
+      return ok.error();
     }
   }
-  // CAs to create are generated now (no write yet) so the leaves can be checked against them.
-  bool server_ca_new = !*server_ca;
-  bool client_ca_new = !*client_ca;
-  if (server_ca_new) {
-    auto ca = create_ca(ca_common_name("server"));
-    if (!ca) {
-      return ca.error();
-    }
-    *server_ca = std::move(*ca);
+  auto service_key = load_service_key(dir);
+  if (!service_key) {
+    return service_key.error();
   }
-  if (client_ca_new) {
-    auto ca = create_ca(ca_common_name("client"));
-    if (!ca) {
-      return ca.error();
-    }
-    *client_ca = std::move(*ca);
-  }
-  pki.server_ca = std::move(**server_ca);
-  pki.client_ca = std::move(**client_ca);
-
   LeafSpec admin_spec;
   admin_spec.usage = CertUsage::kClient;
   admin_spec.common_name = std::string(kAdminUser);
   admin_spec.organizations = {std::string(kAdminGroup)};
-  Leaf leaves[] = {
-      {kServingCertFile, kServingKeyFile, std::move(*serving), &pki.server_ca, {}, {}, {}},
-      {kAdminCertFile, kAdminKeyFile, std::move(admin_spec), &pki.client_ca, {}, {}, {}},
-  };
-  bool leaf_ca_new[] = {server_ca_new, client_ca_new};
-  for (std::size_t i = 0; i < std::size(leaves); ++i) {
-    if (auto ok = examine_leaf(dir, leaves[i], leaf_ca_new[i], options.renew_before); !ok) {
+  std::array<Leaf, 2> leaves{Leaf{kServingCertFile, kServingKeyFile, std::move(*serving),
+                                  &pki.server_ca, cas[0].created, &pki.serving},
+                             Leaf{kAdminCertFile, kAdminKeyFile, std::move(admin_spec),
+                                  &pki.client_ca, cas[1].created, &pki.admin}};
+  for (Leaf& leaf : leaves) {
+    if (auto ok = examine_leaf(dir, leaf, options.renew_before); !ok) {
       return ok.error();
     }
   }
 
-  // Phase 2: write. Keys before certificates: a crash in between leaves a key without (or with a
-  // stale) certificate, which the next start repairs for leaves.
-  auto write = [&](std::string_view name, std::string_view data, mode_t mode) -> Result<void> {
-    if (auto ok = detail::write_file_atomic(join(dir, name), data, mode); !ok) {
-      return ok;
-    }
-    pki.written.emplace_back(name);
-    return {};
-  };
-  struct NewCa {
-    bool is_new;
-    const CertifiedKey& ca;
-    std::string_view cert_name;
-    std::string_view key_name;
-  };
-  for (const NewCa& c :
-       {NewCa{server_ca_new, pki.server_ca, kServerCaCertFile, kServerCaKeyFile},
-        NewCa{client_ca_new, pki.client_ca, kClientCaCertFile, kClientCaKeyFile}}) {
-    if (!c.is_new) {
-      continue;
-    }
-    if (auto ok = write(c.key_name, c.ca.key_pem, kKeyMode); !ok) {
+  // Phase 2: write. Keys before certificates: a crash in between leaves a leaf key without (or with
+  // a stale) certificate, which the next start repairs.
+  Writer writer{dir, &pki.written};
+  for (const Ca& ca : cas) {
+    if (auto ok = write_new_ca(writer, ca); !ok) {
       return ok.error();
     }
-    if (auto ok = write(c.cert_name, c.ca.cert_pem, kCertMode); !ok) {
-      return ok.error();
-    }
-    log::info(kLog, "created CA {}", join(dir, c.cert_name));
   }
-
-  if (*service_file) {
-    pki.service_key_pem = std::move(**service_file);
+  if (*service_key) {
+    pki.service_key_pem = std::move(**service_key);
   } else {
-    auto key = generate_rsa_key(2048);
-    if (!key) {
-      return key.error();
+    auto created = create_service_key(writer);
+    if (!created) {
+      return created.error();
     }
-    if (auto ok = write(kServiceKeyFile, *key, kKeyMode); !ok) {
-      return ok.error();
-    }
-    log::info(kLog, "created service-account signing key {}", service_path);
-    pki.service_key_pem = std::move(*key);
+    pki.service_key_pem = std::move(*created);
   }
-
-  CertifiedKey* outputs[] = {&pki.serving, &pki.admin};
-  for (std::size_t i = 0; i < std::size(leaves); ++i) {
-    Leaf& leaf = leaves[i];
-    if (leaf.reissue_reason.empty()) {
-      *outputs[i] = CertifiedKey{std::move(*leaf.cert_file), std::move(*leaf.key_file)};
-      continue;
-    }
-    auto issued = issue_certificate(*leaf.ca, leaf.spec, leaf.key_file.value_or(std::string()));
-    if (!issued) {
-      return issued.error();
-    }
-    auto chain = ca_chain(*leaf.ca);
-    if (!chain) {
-      return chain.error();
-    }
-    issued->cert_pem += *chain;
-    if (!leaf.key_file) {
-      if (auto ok = write(leaf.key_name, issued->key_pem, kKeyMode); !ok) {
-        return ok.error();
-      }
-    }
-    if (auto ok = write(leaf.cert_name, issued->cert_pem, kCertMode); !ok) {
+  for (Leaf& leaf : leaves) {
+    if (auto ok = keep_or_reissue_leaf(writer, leaf); !ok) {
       return ok.error();
     }
-    log::info(kLog, "issued {} ({})", join(dir, leaf.cert_name), leaf.reissue_reason);
-    *outputs[i] = std::move(*issued);
   }
   return pki;
 }
