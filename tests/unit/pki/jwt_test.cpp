@@ -55,8 +55,9 @@ void check_unauthorized(const Result<std::string>& result, std::string_view why)
 }
 
 TEST_CASE("base64url round-trips without padding and rejects other alphabets", "[pki][jwt]") {
-  for (std::string data : {std::string(), std::string("f"), std::string("fo"), std::string("foo"),
-                           std::string("foob"), std::string("\xff\xfe\xfd\x00\x01", 5)}) {
+  for (const std::string& data :
+       {std::string(), std::string("f"), std::string("fo"), std::string("foo"), std::string("foob"),
+        std::string("\xff\xfe\xfd\x00\x01", 5)}) {
     std::string encoded = base64url_encode(data);
     CHECK(encoded.find('=') == std::string::npos);
     auto decoded = base64url_decode(encoded);
@@ -138,8 +139,8 @@ TEST_CASE("tampered, re-signed or malformed tokens are Unauthorized", "[pki][jwt
   }
   SECTION("alg missing, not a string, or duplicated") {
     Parts p = good;
-    for (std::string header : {std::string(R"({"kid":"x"})"), std::string(R"({"alg":256})"),
-                               std::string(R"({"alg":"RS256","alg":"none"})")}) {
+    for (const std::string& header : {std::string(R"({"kid":"x"})"), std::string(R"({"alg":256})"),
+                                      std::string(R"({"alg":"RS256","alg":"none"})")}) {
       INFO(header);
       p.header = base64url_encode(header);
       REQUIRE_FALSE(verify_jwt(rsa_key(), join(p)));
@@ -282,7 +283,7 @@ TEST_CASE("keys and claims that cannot make a token are BadRequest", "[pki][jwt]
   CHECK(JwtKey::load("garbage").error().reason == Reason::kBadRequest);
   CHECK(verify_jwt("garbage", "a.b.c").error().reason == Reason::kBadRequest);
 
-  for (std::string claims :
+  for (const std::string& claims :
        {std::string(), std::string("[]"), std::string("\"x\""), std::string(R"({"a":1,})"),
         std::string(R"({"a":1} x)"), std::string(R"({"a":"\ud800"})"),
         R"({"a":)" + std::string(1000, '[') + std::string(1000, ']') + "}"}) {
@@ -292,8 +293,7 @@ TEST_CASE("keys and claims that cannot make a token are BadRequest", "[pki][jwt]
     CHECK(token.error().reason == Reason::kBadRequest);
   }
   // Whitespace, nesting, numbers and escapes are JSON.
-  auto ok =
-      sign_jwt(rsa_key(), " { \"a\" : [1, -2.5e3, true, null, {\"b\": \"\\ud83d\\ude00\"}] } ");
+  auto ok = sign_jwt(rsa_key(), R"( { "a" : [1, -2.5e3, true, null, {"b": "\ud83d\ude00"}] } )");
   REQUIRE(ok);
 }
 

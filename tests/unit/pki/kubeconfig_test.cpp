@@ -92,8 +92,9 @@ TEST_CASE("an IPv6 or unusual server URL survives YAML", "[pki][kubeconfig]") {
     return;
   }
   testing::TempDir dir;
-  for (std::string url : {std::string("https://[::1]:6443"), std::string("https://h:6443/a b#c"),
-                          std::string("https://x:6443/\"q\"\\")}) {
+  for (const std::string& url :
+       {std::string("https://[::1]:6443"), std::string("https://h:6443/a b#c"),
+        std::string(R"(https://x:6443/"q"\)")}) {
     INFO(url);
     std::string path = dir.file("k.yaml");
     REQUIRE(write_kubeconfig(path, 0600, url, pki().server_ca.cert_pem, pki().admin.cert_pem,

@@ -182,8 +182,8 @@ TEST_CASE("a new SAN reissues only the serving certificate, with the same CA and
   ServerPki first = ensure(dir);
   auto before = snapshot(first.tls_dir);
   ServerPkiOptions options = default_options();
-  options.tls_sans.push_back("new.example.com");
-  options.tls_sans.push_back("2001:db8::1");
+  options.tls_sans.emplace_back("new.example.com");
+  options.tls_sans.emplace_back("2001:db8::1");
   ServerPki second = ensure(dir, options);
   CHECK(second.written == std::vector<std::string>{"serving-kube-apiserver.crt"});
   auto after = snapshot(second.tls_dir);

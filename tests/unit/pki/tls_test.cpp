@@ -25,10 +25,10 @@ public:
                   "-CAfile", pki.path(kClientCaCertFile)},
                  dir.file("s_server")) {
     std::smatch match;
-    static const std::regex kAccept("ACCEPT 127\\.0\\.0\\.1:([0-9]+)");
+    const std::regex accept(R"(ACCEPT 127\.0\.0\.1:([0-9]+))");
     bool listening = testing::eventually([&] {
       std::string out = process_.stdout_text();
-      if (!std::regex_search(out, match, kAccept)) {
+      if (!std::regex_search(out, match, accept)) {
         return false;
       }
       port_ = std::stoi(match[1].str());
