@@ -256,6 +256,19 @@ Value encode(const Managed& m) {
   return encode_managed_fields(std::move(entries));
 }
 
+// The object's metadata, created when missing; nullptr when the object or its metadata is not an
+// object (such a write fails validation later; ownership is simply not recorded).
+Value* metadata_of(Value& object) {
+  if (!object.is_object()) {
+    return nullptr;
+  }
+  Value* meta = object.get("metadata");
+  if (meta == nullptr) {
+    return &object.as_object().set("metadata", Value::object());
+  }
+  return meta->is_object() ? meta : nullptr;
+}
+
 const Value* managed_fields_of(const Value& object) {
   return object.get_path({"metadata", "managedFields"});
 }
@@ -754,10 +767,17 @@ void set_last_applied(Value& object, const Value& config) {
     annotations->as_object().erase(kLastApplied);
   }
   std::string text = detail::go_json(copy) + "\n";
-  Value& annotations = object["metadata"]["annotations"];
-  if (!annotations.is_object()) {
-    annotations = Value::object();
+  Value* meta = metadata_of(object);
+  if (meta == nullptr) {
+    return;
   }
+  Value* existing = meta->get("annotations");
+  if (existing != nullptr && !existing->is_object() && !existing->is_null()) {
+    return;
+  }
+  Value& annotations = meta->as_object().set(
+      "annotations",
+      existing != nullptr && existing->is_object() ? std::move(*existing) : Value::object());
   annotations.as_object().set(kLastApplied, Value(std::move(text)));
   std::size_t total = 0;
   for (const auto& m : annotations.as_object()) {
@@ -781,8 +801,8 @@ Value finish(Value object, const Managed& managed, const Node* schema) {
   strip_managed_fields(object);
   detail::strip_typed_nulls(schema, object);
   Value encoded = encode(managed);
-  if (!encoded.is_null()) {
-    object["metadata"]["managedFields"] = std::move(encoded);
+  if (Value* meta = metadata_of(object); meta != nullptr && !encoded.is_null()) {
+    meta->as_object().set("managedFields", std::move(encoded));
   }
   return object;
 }
@@ -823,8 +843,8 @@ json::Value FieldManager::update(const json::Value* live, json::Value updated,
   engine.update(live_object, updated, managed, id, now_s);
   engine.cap(managed);
   Value encoded = encode(managed);
-  if (!encoded.is_null()) {
-    updated["metadata"]["managedFields"] = std::move(encoded);
+  if (Value* meta = metadata_of(updated); meta != nullptr && !encoded.is_null()) {
+    meta->as_object().set("managedFields", std::move(encoded));
   }
   return updated;
 }

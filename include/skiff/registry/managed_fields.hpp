@@ -73,9 +73,8 @@ public:
   bool operator==(const PathElement& other) const { return compare(other) == 0; }
   bool operator<(const PathElement& other) const { return compare(other) < 0; }
 
-  /// Upstream's display form: `.spec`, `[name="web"]`, `[containerPort=80,protocol="TCP"]`,
-  /// `[="a"]`,
-  /// `[0]` (used in conflict messages).
+  /// Upstream's display form (used in conflict messages): `.spec`, `[name="web"]`,
+  /// `[containerPort=80,protocol="TCP"]`, `[="a"]`, `[0]`.
   std::string to_string() const;
   /// The FieldsV1 key: `f:spec`, `k:{"name":"web"}`, `v:"a"`, `i:0`.
   std::string serialize() const;
@@ -241,7 +240,7 @@ public:
   ///   (main resource only), none when it carries `[]` or `[{}]` (the documented way to reset
   ///   them), else `live`'s (invalid request entries are silently ignored);
   /// - an existing object without entries stays untracked (entries are started by creates and
-  /// applies);
+  ///   applies);
   /// - fields added or changed by the write move to `manager` (operation Update, this endpoint's
   ///   apiVersion and subresource, time `now`), merged into that manager's existing entry; removed
   ///   fields leave every manager; entries left empty disappear; apiVersion, kind and server-set
@@ -258,16 +257,15 @@ public:
   /// "kubectl": conflicts on fields the last-applied annotation set and the live object still holds
   /// are taken over, and an existing last-applied annotation is rewritten from `config`. Errors:
   /// - kBadRequest `invalid object type: apps/v1, Kind=Deployment` when config's apiVersion/kind
-  /// are not
-  ///   the endpoint's; `metadata.managedFields must be nil` when the config sets them;
+  ///   are not the endpoint's; `metadata.managedFields must be nil` when the config sets them;
   /// - kConflict "Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\" using
   ///   apps/v1: .spec.replicas" (several: "Apply failed with N conflicts: conflicts with ..."), one
   ///   FieldCause per conflict (type "FieldManagerConflict", message `conflict with "<manager>"
   ///   using <apiVersion>`, field `.spec.replicas`), unless `force`, which takes the fields over;
-  /// - kInternal with upstream's text when config does not fit the schema ("failed to create typed
-  /// patch
-  ///   object (ns/name; apps/v1, Kind=Deployment): .spec.foo: field not declared in schema", also
-  ///   for wrong JSON types and duplicate list keys) or live's managedFields cannot be decoded.
+  /// - kInternal with upstream's text when config does not fit the schema ("failed to create
+  ///   typed patch object (ns/name; apps/v1, Kind=Deployment): .spec.foo: field not declared in
+  ///   schema", also for wrong JSON types and duplicate list keys) or live's managedFields cannot
+  ///   be decoded.
   /// The live object itself is walked leniently (upstream would refuse one its schema cannot type):
   /// members the schema does not declare are treated as kAny content.
   Result<json::Value> apply(const json::Value* live, const json::Value& config,

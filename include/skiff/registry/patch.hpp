@@ -78,10 +78,9 @@ json::Value apply_merge_patch(json::Value target, const json::Value& patch);
 /// patch strategy containing "merge" merge by `patch_merge_key` (lists of objects) or as sets
 /// (primitive lists, e.g. finalizers), other lists are replaced; maps whose field has strategy
 /// "replace" are replaced; directives: `$patch: replace|delete` on maps, `$patch: delete|replace`
-/// items in merging lists,
-/// `$retainKeys`, `$setElementOrder/<list>` (the result takes that order, server-only items
-/// interleaved as upstream does), `$deleteFromPrimitiveList/<list>`. The result's list order is
-/// upstream's.
+/// items in merging lists, `$retainKeys`, `$setElementOrder/<list>` (the result takes that order,
+/// server-only items interleaved as upstream does), `$deleteFromPrimitiveList/<list>`. The result's
+/// list order is upstream's.
 ///
 /// `schema` is the node of `original`'s type (usually the kind's root node); it may be nullptr.
 /// Members the schema does not know, and kAny subtrees, carry no strategy: their maps merge and
@@ -121,13 +120,13 @@ std::string_view patch_content_type(PatchType type) noexcept;
 ///   kTooLarge "Request entity too large: The allowed maximum operations in a JSON patch is 10000,
 ///   got N"; kInvalid "the server rejected our request due to an error in our request" for any
 ///   operation that fails (upstream keeps the detail to itself; `apply_json_patch` gives it).
-/// - Merge patch: kBadRequest "Invalid JSON Patch" for a body that is invalid JSON, null or a
-/// scalar.
+/// - Merge patch: kBadRequest "Invalid JSON Patch" for a body that is invalid JSON, null or
+///   a scalar.
 /// - Strategic merge patch: kBadRequest for a body that is not a JSON object and for malformed
 ///   directives; kInvalid "the server rejected our request due to an error in our request" for
 ///   lists of lists; kInternal with upstream's text for other merge errors.
-/// - A patched document that is not an object: kInvalid with a "patch" field cause, as upstream's
-/// decode.
+/// - A patched document that is not an object: kInvalid with a "patch" field cause, as
+///   upstream's decode reports it.
 /// - kApply is not handled here (see managed_fields.hpp): kInternal.
 Result<json::Value> apply_patch_body(PatchType type, const json::Value& current,
                                      std::string_view body, const Node* schema,
@@ -146,9 +145,8 @@ Result<void> validate_patch_options(PatchType type, std::string_view field_manag
                                     bool force_given);
 
 /// The manager recorded for a write: `field_manager` when given, else the User-Agent up to its
-/// first
-/// '/', without unprintable characters, cut at 128 bytes (upstream's managerOrUserAgent: kubectl's
-/// "kubectl/v1.32.5 (linux/amd64) kubernetes/..." becomes "kubectl").
+/// first '/', without unprintable characters, cut at 128 bytes (upstream's managerOrUserAgent:
+/// kubectl's "kubectl/v1.32.5 (linux/amd64) kubernetes/..." becomes "kubectl").
 std::string manager_or_user_agent(std::string_view field_manager, std::string_view user_agent);
 
 }  // namespace skiff::registry

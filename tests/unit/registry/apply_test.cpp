@@ -599,6 +599,13 @@ TEST_CASE("malformed apply configurations never crash", "[registry][apply]") {
   CHECK(r);
   Value updated = fm.update(&live, odd, "editor", at(3));
   CHECK(updated.is_object());
+  // found by fuzzing: a write whose metadata is not an object records nothing instead of crashing
+  CHECK(fm.update(&live, js(R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":3})"), "x",
+                  at(4))["metadata"] == Value(3));
+  CHECK(fm.update(nullptr, js(R"([1])"), "x", at(4)) == js("[1]"));
+  Value bad_meta = live;
+  bad_meta["metadata"] = "x";
+  CHECK(fm.apply(&bad_meta, js(kConfig), "kubectl", true, at(5)));
 }
 
 // Scenarios of k8s.io/apimachinery's managedfields tests (v0.32.5 fieldmanager_test.go).
