@@ -77,6 +77,11 @@ Value& Object::set(std::string_view key, Value value) {
   return members_.back().value;
 }
 
+Value& Object::append_new(std::string key, Value value) {
+  members_.push_back(Member{std::move(key), std::move(value)});
+  return members_.back().value;
+}
+
 bool Object::erase(std::string_view key) {
   for (auto it = members_.begin(); it != members_.end(); ++it) {
     if (it->key == key) {
@@ -290,6 +295,7 @@ class Builder {
       options_.duplicates->push_back(path_to(key));
     }
     f.key.assign(s, n);
+    f.duplicate = duplicate;
     return true;
   }
   bool EndObject(rapidjson::SizeType) { return close(); }
@@ -305,6 +311,7 @@ class Builder {
   struct Frame {
     Value value;
     std::string key;  // pending member key (objects)
+    bool duplicate = false;  // the pending key is already a member
     std::unordered_set<std::string> keys;  // only for large objects
   };
 
@@ -313,7 +320,7 @@ class Builder {
       error_ = fmt::format("nesting deeper than {} levels", options_.max_depth);
       return false;
     }
-    frames_.push_back(Frame{std::move(container), {}, {}});
+    frames_.push_back(Frame{std::move(container), {}, false, {}});
     return true;
   }
 
@@ -332,8 +339,12 @@ class Builder {
     if (f.value.is_array()) {
       f.value.as_array().push_back(std::move(v));
     } else {
-      // Last occurrence wins for duplicates (Go's encoding/json).
-      f.value.as_object().set(f.key, std::move(v));
+      // Last occurrence wins for duplicates (Go's encoding/json); new keys append without a lookup.
+      if (f.duplicate) {
+        f.value.as_object().set(f.key, std::move(v));
+      } else {
+        f.value.as_object().append_new(std::move(f.key), std::move(v));
+      }
     }
     return true;
   }

@@ -53,6 +53,9 @@ class Object {
   Value& operator[](std::string_view key);
   /// Replaces the member's value, or appends a new member. Returns the stored value.
   Value& set(std::string_view key, Value value);
+  /// Appends a member whose key the caller knows is not present yet (no lookup: builders of large
+  /// objects use it to stay linear).
+  Value& append_new(std::string key, Value value);
   /// Removes the member; false if it was not there.
   bool erase(std::string_view key);
 

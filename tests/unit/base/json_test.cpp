@@ -199,3 +199,16 @@ TEST_CASE("base64 encodes and decodes both alphabets strictly", "[base][base64]"
   CHECK(skiff::base64::decode(skiff::base64::encode(all)) == std::optional<std::string>(all));
   CHECK(skiff::base64::decode_url(skiff::base64::encode_url(all)) == std::optional<std::string>(all));
 }
+
+TEST_CASE("json parses very wide objects in linear time", "[base][json]") {
+  // 200k members: a quadratic member lookup per key would take minutes here.
+  std::string doc = "{";
+  for (int i = 0; i < 200000; ++i) {
+    doc += "\"key" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  }
+  doc.back() = '}';
+  auto v = skiff::json::parse(doc);
+  REQUIRE(v);
+  CHECK(v->size() == 200000);
+  CHECK((*v)["key199999"].as_int() == 199999);
+}
