@@ -19,7 +19,7 @@ Event::~Event() {
 void Event::set() {
   std::vector<std::shared_ptr<detail::Waiter>> waiters;
   {
-    std::lock_guard lock(mutex_);
+    const std::lock_guard lock(mutex_);
     set_ = true;
     waiters.swap(waiters_);
   }
@@ -29,20 +29,22 @@ void Event::set() {
 }
 
 void Event::reset() {
-  std::lock_guard lock(mutex_);
+  const std::lock_guard lock(mutex_);
   set_ = false;
 }
 
 bool Event::is_set() const {
-  std::lock_guard lock(mutex_);
+  const std::lock_guard lock(mutex_);
   return set_;
 }
 
-boost::asio::awaitable<void> Event::wait() { co_await async_wait(boost::asio::use_awaitable); }
+boost::asio::awaitable<void> Event::wait() {
+  co_await async_wait(boost::asio::use_awaitable);
+}
 
 void Event::start_wait(Executor executor, detail::WaitHandler handler) {
   auto waiter = detail::Waiter::start(std::move(executor), std::move(handler));
-  std::lock_guard lock(mutex_);
+  const std::lock_guard lock(mutex_);
   if (set_) {
     waiter->complete({});
     return;

@@ -16,8 +16,8 @@ namespace skiff::async::detail {
 
 struct ResumeState {
   ResumeState(Executor ex, ResumeHandler h)
-      : executor(boost::asio::prefer(std::move(ex),
-                                     boost::asio::execution::outstanding_work.tracked)),
+      : executor(
+            boost::asio::prefer(std::move(ex), boost::asio::execution::outstanding_work.tracked)),
         handler(std::move(h)),
         slot(boost::asio::get_associated_cancellation_slot(*handler)) {}
   ResumeState(const ResumeState&) = delete;
@@ -26,13 +26,21 @@ struct ResumeState {
   ~ResumeState() {
     // Every callback copy is gone and nobody resumed: the callee dropped it, which is a bug there.
     if (!claimed.exchange(true)) {
-      resume_with(std::make_exception_ptr(
-          std::logic_error("async::post_result: callback destroyed without being called")));
+      try {
+        resume_with(std::make_exception_ptr(
+            std::logic_error("async::post_result: callback destroyed without being called")));
+      } catch (...) {
+        // Out of memory while posting: the coroutine stays suspended; nothing else can be done
+        // here.
+      }
     }
   }
 
   // Only the claimant calls this, so the handler is ours alone.
   void resume_with(std::exception_ptr error) {
+    if (!handler) {
+      return;
+    }
     auto h = std::move(*handler);
     handler.reset();
     auto s = slot;
@@ -57,7 +65,7 @@ struct ResumeState {
 Resumer::Resumer(Executor executor, ResumeHandler handler)
     : state_(std::make_shared<ResumeState>(std::move(executor), std::move(handler))) {
   if (state_->slot.is_connected()) {
-    std::weak_ptr<ResumeState> weak = state_;
+    const std::weak_ptr<ResumeState> weak = state_;
     state_->slot.assign([weak](boost::asio::cancellation_type type) {
       if (type == boost::asio::cancellation_type::none) {
         return;
@@ -70,8 +78,12 @@ Resumer::Resumer(Executor executor, ResumeHandler handler)
   }
 }
 
-bool Resumer::claim() const { return !state_->claimed.exchange(true); }
+bool Resumer::claim() const {
+  return !state_->claimed.exchange(true);
+}
 
-void Resumer::resume(std::exception_ptr error) const { state_->resume_with(std::move(error)); }
+void Resumer::resume(std::exception_ptr error) const {
+  state_->resume_with(std::move(error));
+}
 
 }  // namespace skiff::async::detail

@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "skiff/base/log.hpp"
+
 #include "waiter.hpp"
 
 namespace skiff::async {
@@ -20,18 +21,18 @@ struct Child {
   Executor executor;
   boost::asio::cancellation_signal signal;
   // Written by the completion and read by cancel()'s emitters, both on `executor` (hence the
-  // "executor should be a strand" rule): once set, the coroutine's cancellation state is gone and the
-  // signal must not be emitted any more.
+  // "executor should be a strand" rule): once set, the coroutine's cancellation state is gone and
+  // the signal must not be emitted any more.
   bool done = false;
   std::list<std::shared_ptr<Child>>::iterator position;
 };
 
 // The co_spawn completion handler of a child. Running it records the outcome; destroying it (right
 // after it ran, on the child's executor, or when a context is destroyed with the child still
-// suspended) removes the child from the group. The group pointer is the "consigned" guard: moved-from
-// copies carry none.
+// suspended) removes the child from the group. The group pointer is the "consigned" guard:
+// moved-from copies carry none.
 class ChildCompletion {
- public:
+public:
   ChildCompletion(TaskGroup* group, std::shared_ptr<Child> child)
       : group_(group), child_(std::move(child)) {}
   ChildCompletion(ChildCompletion&& other) noexcept
@@ -49,7 +50,7 @@ class ChildCompletion {
 
   void operator()(std::exception_ptr error) { error_ = std::move(error); }
 
- private:
+private:
   TaskGroup* group_;
   std::shared_ptr<Child> child_;
   std::exception_ptr error_;
@@ -60,8 +61,8 @@ class ChildCompletion {
 namespace {
 
 void emit_later(const std::shared_ptr<detail::Child>& child, boost::asio::cancellation_type type) {
-  // Posted, never run inline: the child's cancellation state may only be touched on its executor, and
-  // never from inside the child's own stack (cancel() may be called by a child).
+  // Posted, never run inline: the child's cancellation state may only be touched on its executor,
+  // and never from inside the child's own stack (cancel() may be called by a child).
   boost::asio::post(child->executor, [child, type] {
     if (!child->done) {
       child->signal.emit(type);
@@ -83,14 +84,13 @@ void TaskGroup::spawn(Executor executor, boost::asio::awaitable<void> task) {
   auto child = std::make_shared<detail::Child>(executor);
   boost::asio::cancellation_type sticky;
   {
-    std::lock_guard lock(mutex_);
+    const std::lock_guard lock(mutex_);
     child->position = children_.insert(children_.end(), child);
     sticky = cancelled_;
   }
-  boost::asio::co_spawn(
-      executor, std::move(task),
-      boost::asio::bind_cancellation_slot(child->signal.slot(),
-                                          detail::ChildCompletion(this, child)));
+  boost::asio::co_spawn(executor, std::move(task),
+                        boost::asio::bind_cancellation_slot(child->signal.slot(),
+                                                            detail::ChildCompletion(this, child)));
   if (sticky != boost::asio::cancellation_type::none) {
     // Posted after the child's start on the same (serial) executor, so the child has already run up
     // to its first suspension, past any reset_cancellation_state(), and sees this emission.
@@ -101,7 +101,7 @@ void TaskGroup::spawn(Executor executor, boost::asio::awaitable<void> task) {
 void TaskGroup::cancel(boost::asio::cancellation_type type) {
   std::vector<std::shared_ptr<detail::Child>> children;
   {
-    std::lock_guard lock(mutex_);
+    const std::lock_guard lock(mutex_);
     cancelled_ = cancelled_ | type;
     children.assign(children_.begin(), children_.end());
   }
@@ -114,7 +114,7 @@ void TaskGroup::finish(const std::shared_ptr<detail::Child>& child, std::excepti
   child->done = true;
   std::vector<std::shared_ptr<detail::Waiter>> waiters;
   {
-    std::lock_guard lock(mutex_);
+    const std::lock_guard lock(mutex_);
     children_.erase(child->position);
     if (error && !first_error_) {
       first_error_ = error;
@@ -139,7 +139,7 @@ void TaskGroup::finish(const std::shared_ptr<detail::Child>& child, std::excepti
 
 void TaskGroup::start_wait(Executor executor, detail::WaitHandler handler) {
   auto waiter = detail::Waiter::start(std::move(executor), std::move(handler));
-  std::lock_guard lock(mutex_);
+  const std::lock_guard lock(mutex_);
   if (children_.empty()) {
     waiter->complete({});
     return;
@@ -152,7 +152,7 @@ boost::asio::awaitable<void> TaskGroup::join() {
   co_await async_wait(boost::asio::use_awaitable);
   std::exception_ptr error;
   {
-    std::lock_guard lock(mutex_);
+    const std::lock_guard lock(mutex_);
     error = std::exchange(first_error_, nullptr);
   }
   if (error) {
@@ -161,7 +161,7 @@ boost::asio::awaitable<void> TaskGroup::join() {
 }
 
 std::size_t TaskGroup::size() const {
-  std::lock_guard lock(mutex_);
+  const std::lock_guard lock(mutex_);
   return children_.size();
 }
 

@@ -12,11 +12,23 @@ namespace skiff::async::detail {
 
 namespace {
 
-// The co_spawned child's own cancellation state would filter out everything but `terminal`; whatever
-// reaches the group was already admitted by the awaiting coroutine's filter, so pass every type on.
+// The co_spawned child's own cancellation state would filter out everything but `terminal`;
+// whatever reaches the group was already admitted by the awaiting coroutine's filter, so pass every
+// type on.
 boost::asio::awaitable<void> pass_all_cancellation(boost::asio::awaitable<void> op) {
   co_await boost::asio::this_coro::reset_cancellation_state(
       boost::asio::enable_total_cancellation());
+  co_await std::move(op);
+}
+
+// In: everything the caller let through. Out: what the operation is sure to act on.
+boost::asio::awaitable<void> terminal_child(boost::asio::awaitable<void> op) {
+  co_await boost::asio::this_coro::reset_cancellation_state(
+      boost::asio::enable_total_cancellation(), [](boost::asio::cancellation_type type) {
+        return type != boost::asio::cancellation_type::none
+                   ? boost::asio::cancellation_type::terminal
+                   : boost::asio::cancellation_type::none;
+      });
   co_await std::move(op);
 }
 
@@ -26,8 +38,8 @@ boost::asio::awaitable<Result<void>> run_with_timeout(boost::asio::awaitable<voi
                                                       std::chrono::steady_clock::duration timeout) {
   auto ex = co_await boost::asio::this_coro::executor;
   boost::asio::steady_timer timer(ex, timeout);
-  // wait_for_one, not the `||` operator: `||` waits for one *success*, so an op failing at once would
-  // sit out the whole timeout.
+  // wait_for_one, not the `||` operator: `||` waits for one *success*, so an op failing at once
+  // would sit out the whole timeout.
   auto [order, op_error, timer_ec] =
       co_await boost::asio::experimental::make_parallel_group(
           boost::asio::co_spawn(ex, pass_all_cancellation(std::move(op)), boost::asio::deferred),
@@ -49,6 +61,13 @@ boost::asio::awaitable<Result<void>> run_with_timeout(boost::asio::awaitable<voi
     co_return errors::cancelled("operation cancelled");
   }
   co_return errors::make(Reason::kTimeout, "operation timed out");
+}
+
+boost::asio::awaitable<void> run_terminal_on_cancel(boost::asio::awaitable<void> op) {
+  auto ex = co_await boost::asio::this_coro::executor;
+  // A named coroutine, not a capturing lambda: GCC 12 double-destroys an awaitable that a lambda
+  // coroutine spawned with use_awaitable co_awaits straight out of its capture (seen with ASan).
+  co_await boost::asio::co_spawn(ex, terminal_child(std::move(op)), boost::asio::use_awaitable);
 }
 
 }  // namespace skiff::async::detail

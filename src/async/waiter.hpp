@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-// One suspended wait (Event, TaskGroup::join, post_result): completes exactly once, from whichever side
-// gets there first — the owner (success) or the waiter's cancellation slot (operation_aborted).
+// One suspended wait (Event, TaskGroup::join, post_result): completes exactly once, from whichever
+// side gets there first — the owner (success) or the waiter's cancellation slot
+// (operation_aborted).
 
 #include <memory>
 #include <mutex>
@@ -16,9 +17,9 @@
 namespace skiff::async::detail {
 
 class Waiter {
- public:
-  /// Takes over `handler`, tracks work on `executor` (so its context keeps running while we wait) and
-  /// hooks the handler's cancellation slot, if it has one.
+public:
+  /// Takes over `handler`, tracks work on `executor` (so its context keeps running while we wait)
+  /// and hooks the handler's cancellation slot, if it has one.
   static std::shared_ptr<Waiter> start(Executor executor, WaitHandler handler);
 
   Waiter(Executor executor, WaitHandler handler);
@@ -30,7 +31,7 @@ class Waiter {
   bool complete(boost::system::error_code ec);
   bool done() const;
 
- private:
+private:
   mutable std::mutex mutex_;
   std::optional<WaitHandler> handler_;
   Executor executor_;

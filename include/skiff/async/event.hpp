@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-// A manual-reset event coroutines can await: the "ready" signal between components (STYLE.md §9) and the
-// "something changed" wake-up of a watch stream. Setting it wakes every waiter; it stays set until
-// reset().
+// A manual-reset event coroutines can await: the "ready" signal between components (STYLE.md §9)
+// and the "something changed" wake-up of a watch stream. Setting it wakes every waiter; it stays
+// set until reset().
 
 #include <memory>
 #include <mutex>
@@ -28,17 +28,18 @@ using WaitHandler = boost::asio::any_completion_handler<void(boost::system::erro
 /// A manual-reset event.
 ///
 /// @par Thread safety
-/// Every method may be called from any thread. A waiter resumes on its own handler's executor (for a
-/// coroutine: the executor it runs on), never inside set().
+/// Every method may be called from any thread. A waiter resumes on its own handler's executor (for
+/// a coroutine: the executor it runs on), never inside set().
 ///
 /// @par Cancellation
 /// A wait supports every cancellation type: it then completes with `operation_aborted` (thrown by
-/// wait()) and leaves the event as it is. While a wait is pending, it keeps its executor's context from
-/// running out of work, so set() may come from a thread the waiter's io_context knows nothing about.
+/// wait()) and leaves the event as it is. While a wait is pending, it keeps its executor's context
+/// from running out of work, so set() may come from a thread the waiter's io_context knows nothing
+/// about.
 ///
 /// Destroying the event completes pending waits with `operation_aborted`.
 class Event {
- public:
+public:
   Event() = default;
   ~Event();
   Event(const Event&) = delete;
@@ -51,7 +52,8 @@ class Event {
   bool is_set() const;
 
   /// Completes with no error once the event is set, or with `operation_aborted` when cancelled.
-  /// Signature `void(boost::system::error_code)`; e.g. `as_tuple(use_awaitable)` for a no-throw wait.
+  /// Signature `void(boost::system::error_code)`; e.g. `as_tuple(use_awaitable)` for a no-throw
+  /// wait.
   template <class Token>
   auto async_wait(Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
@@ -66,7 +68,7 @@ class Event {
   /// cancelled.
   boost::asio::awaitable<void> wait();
 
- private:
+private:
   void start_wait(Executor executor, detail::WaitHandler handler);
 
   mutable std::mutex mutex_;

@@ -12,8 +12,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "run_async.hpp"
 #include "skiff/async/timeout.hpp"
+
+#include "run_async.hpp"
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;

@@ -15,9 +15,10 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/system/system_error.hpp>
 
-#include "run_async.hpp"
 #include "skiff/async/timeout.hpp"
 #include "skiff/kv/store.hpp"
+
+#include "run_async.hpp"
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -71,13 +72,14 @@ TEST_CASE("post_result keeps the io_context running while the callback is pendin
 
 TEST_CASE("post_result reports a dropped callback and a throwing start", "[async][post_result]") {
   asio::io_context ctx;
-  REQUIRE_THROWS_AS(run_async(ctx, post_result<int>([](std::function<void(int)> done) {
-                                std::thread([d = std::move(done)]() mutable { d = nullptr; }).join();
-                              })),
-                    std::logic_error);
+  REQUIRE_THROWS_AS(
+      run_async(ctx, post_result<int>([](std::function<void(int)> done) {
+                  std::thread([d = std::move(done)]() mutable { d = nullptr; }).join();
+                })),
+      std::logic_error);
   REQUIRE_THROWS_WITH(run_async(ctx, post_result<int>([](std::function<void(int)>) {
-                                throw std::runtime_error("start failed");
-                              })),
+                                  throw std::runtime_error("start failed");
+                                })),
                       "start failed");
 }
 
@@ -85,9 +87,9 @@ TEST_CASE("a cancelled post_result throws at once and ignores the late callback"
           "[async][post_result]") {
   asio::io_context ctx;
   std::function<void(int)> kept;
-  auto r = run_async(ctx, skiff::async::with_timeout(
-                              post_result<int>([&](std::function<void(int)> done) { kept = done; }),
-                              5ms));
+  auto r = run_async(
+      ctx, skiff::async::with_timeout(
+               post_result<int>([&](std::function<void(int)> done) { kept = done; }), 5ms));
   REQUIRE_FALSE(r.has_value());
   REQUIRE(r.error().reason == skiff::Reason::kTimeout);
   std::thread([&] { kept(1); }).join();  // late: ignored, no crash
@@ -107,13 +109,12 @@ TEST_CASE("post_result bridges kv::Store writes completed on its writer thread",
   auto fut = asio::co_spawn(
       strand,
       [&]() -> asio::awaitable<std::pair<std::int64_t, bool>> {
-        auto put = co_await post_result<skiff::Result<skiff::kv::PutResponse>>(
-            [&](auto done) { 
-              skiff::kv::PutRequest request;
-              request.key = "/registry/k";
-              request.value = "v";
-              (*store)->put(std::move(request), std::move(done));
-             });
+        auto put = co_await post_result<skiff::Result<skiff::kv::PutResponse>>([&](auto done) {
+          skiff::kv::PutRequest request;
+          request.key = "/registry/k";
+          request.value = "v";
+          (*store)->put(std::move(request), std::move(done));
+        });
         co_return std::pair{put ? put->revision : -1, strand.running_in_this_thread()};
       },
       asio::use_future);

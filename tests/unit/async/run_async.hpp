@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-// run_async(ctx, awaitable, limit): runs a coroutine to completion on `ctx` from the test thread and
-// returns its value (or rethrows), failing the test if it has not finished within `limit`. The role
-// STYLE.md §10 gives skiff::testing::run_async; local until tests/support grows one.
+// run_async(ctx, awaitable, limit): runs a coroutine to completion on `ctx` from the test thread
+// and returns its value (or rethrows), failing the test if it has not finished within `limit`. The
+// role STYLE.md §10 gives skiff::testing::run_async; local until tests/support grows one.
 
 #include <chrono>
 #include <exception>

@@ -15,9 +15,10 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "run_async.hpp"
 #include "skiff/async/event.hpp"
 #include "skiff/async/timeout.hpp"
+
+#include "run_async.hpp"
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;

@@ -12,9 +12,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 
-#include "run_async.hpp"
 #include "skiff/async/event.hpp"
 #include "skiff/async/task_group.hpp"
+
+#include "run_async.hpp"
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -29,7 +30,8 @@ asio::awaitable<int> answer_after(std::chrono::milliseconds d) {
   co_return 42;
 }
 
-// Waits an hour unless cancelled; records whether it was cancelled (it then still finishes normally).
+// Waits an hour unless cancelled; records whether it was cancelled (it then still finishes
+// normally).
 asio::awaitable<void> hour(std::atomic<bool>* cancelled) {
   asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::hours(1));
   auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -46,7 +48,8 @@ asio::awaitable<void> hour_throwing(std::atomic<bool>* cancelled) {
 
 }  // namespace
 
-TEST_CASE("with_timeout returns the value of an operation that finishes in time", "[async][timeout]") {
+TEST_CASE("with_timeout returns the value of an operation that finishes in time",
+          "[async][timeout]") {
   asio::io_context ctx;
   auto r = run_async(ctx, with_timeout(answer_after(1ms), std::chrono::hours(1)));
   REQUIRE(r.has_value());
@@ -62,7 +65,8 @@ TEST_CASE("with_timeout cancels a slow operation and reports kTimeout", "[async]
   REQUIRE(cancelled);  // the loser was cancelled and had finished before with_timeout returned
 }
 
-TEST_CASE("with_timeout propagates an exception without waiting for the timer", "[async][timeout]") {
+TEST_CASE("with_timeout propagates an exception without waiting for the timer",
+          "[async][timeout]") {
   asio::io_context ctx;
   auto failing = []() -> asio::awaitable<int> {
     throw std::runtime_error("boom");
