@@ -745,6 +745,10 @@ awaitable<Result<DeleteResult>> Registry::remove(ResourceTypePtr type, std::stri
                                    std::move(options));
 }
 
+Result<void> Registry::load_custom_resources() {
+  return detail::load_crds(impl_->store, impl_->catalog);
+}
+
 awaitable<Result<void>> Registry::ensure_system_namespaces() {
   auto snap = impl_->catalog.snapshot();
   const ResourceType* found = snap->find("", "v1", "namespaces");

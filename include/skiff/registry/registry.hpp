@@ -203,6 +203,10 @@ class Registry {
   /// when missing. Called once at start.
   boost::asio::awaitable<Result<void>> ensure_system_namespaces();
 
+  /// Publishes every stored CustomResourceDefinition in the catalog (once at start, before serving).
+  /// Errors: those of reading the store.
+  Result<void> load_custom_resources();
+
   struct Impl;
 
  private:

@@ -15,15 +15,6 @@
 #include "skiff_test.hpp"
 #include <sys/stat.h>
 
-namespace Catch {
-template <class T>
-struct StringMaker<skiff::Result<T>> {
-  static std::string convert(const skiff::Result<T>& result) {
-    return result ? std::string("{value}") : "{error: " + result.error().message + "}";
-  }
-};
-}  // namespace Catch
-
 namespace skiff::pki::test {
 
 inline std::string slurp(const std::string& path) {
