@@ -2,6 +2,7 @@
 // apps/v1: Deployment, ReplicaSet, StatefulSet, DaemonSet, ControllerRevision.
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -63,12 +64,13 @@ Causes validate_replica_template(const json::Value& spec, std::string_view kind_
   }
   std::string restart = str(tmpl["spec"], "restartPolicy");
   if (restart != "Always") {
-    out.push_back(api::field_not_supported("spec.template.spec.restartPolicy", restart, {"Always"}));
+    out.push_back(
+        api::field_not_supported("spec.template.spec.restartPolicy", restart, {"Always"}));
   }
   if (!tmpl["spec"]["activeDeadlineSeconds"].is_null()) {
-    out.push_back(api::field_forbidden("spec.template.spec.activeDeadlineSeconds",
-                                       fmt::format("activeDeadlineSeconds in {} is not Supported",
-                                                   kind_name)));
+    out.push_back(api::field_forbidden(
+        "spec.template.spec.activeDeadlineSeconds",
+        fmt::format("activeDeadlineSeconds in {} is not Supported", kind_name)));
   }
   (void)kind_word;
   return out;
@@ -76,7 +78,8 @@ Causes validate_replica_template(const json::Value& spec, std::string_view kind_
 
 std::vector<PrinterColumn> with_containers(std::vector<PrinterColumn> cols, bool selector) {
   cols.push_back(column("Containers", "string", 1, "Names of each container in the template."));
-  cols.push_back(column("Images", "string", 1, "Images referenced by each container in the template."));
+  cols.push_back(
+      column("Images", "string", 1, "Images referenced by each container in the template."));
   if (selector) {
     cols.push_back(column("Selector", "string", 1, "The label selector of the pods."));
   }
@@ -86,7 +89,7 @@ std::vector<PrinterColumn> with_containers(std::vector<PrinterColumn> cols, bool
 // ---- Deployment ---------------------------------------------------------------------------------
 
 class DeploymentStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& d) const override {
     json::Value* spec = spec_of(d);
     if (spec == nullptr) {
@@ -105,7 +108,8 @@ class DeploymentStrategy final : public Strategy {
       }
     }
     default_revision_history(*spec);
-    if (spec->get("progressDeadlineSeconds") == nullptr || (*spec)["progressDeadlineSeconds"].is_null()) {
+    if (spec->get("progressDeadlineSeconds") == nullptr ||
+        (*spec)["progressDeadlineSeconds"].is_null()) {
       (*spec)["progressDeadlineSeconds"] = 600;
     }
     default_template(*spec);
@@ -132,12 +136,13 @@ class DeploymentStrategy final : public Strategy {
       } else {
         append(out, positive_int_or_percent(ru["maxUnavailable"],
                                             "spec.strategy.rollingUpdate.maxUnavailable"));
-        append(out, positive_int_or_percent(ru["maxSurge"], "spec.strategy.rollingUpdate.maxSurge"));
+        append(out,
+               positive_int_or_percent(ru["maxSurge"], "spec.strategy.rollingUpdate.maxSurge"));
         if (int_or_percent(ru["maxUnavailable"]) == 0 && int_or_percent(ru["maxSurge"]) == 0) {
-          out.push_back(api::field_invalid("spec.strategy.rollingUpdate.maxUnavailable",
-                                           ru["maxUnavailable"].is_null() ? json::Value(0)
-                                                                          : ru["maxUnavailable"],
-                                           "may not be 0 when `maxSurge` is 0"));
+          out.push_back(api::field_invalid(
+              "spec.strategy.rollingUpdate.maxUnavailable",
+              ru["maxUnavailable"].is_null() ? json::Value(0) : ru["maxUnavailable"],
+              "may not be 0 when `maxSurge` is 0"));
         }
         append(out, not_more_than_100(ru["maxUnavailable"],
                                       "spec.strategy.rollingUpdate.maxUnavailable"));
@@ -147,7 +152,8 @@ class DeploymentStrategy final : public Strategy {
     }
     append(out, nonnegative(spec, "minReadySeconds", "spec.minReadySeconds"));
     append(out, nonnegative(spec, "revisionHistoryLimit", "spec.revisionHistoryLimit"));
-    if (const json::Value* p = spec.get("progressDeadlineSeconds"); p != nullptr && p->is_integral()) {
+    if (const json::Value* p = spec.get("progressDeadlineSeconds");
+        p != nullptr && p->is_integral()) {
       append(out, api::validate_nonnegative_field(p->as_int(), "spec.progressDeadlineSeconds"));
       if (p->as_int() <= num(spec, "minReadySeconds")) {
         out.push_back(api::field_invalid("spec.progressDeadlineSeconds", p->as_int(),
@@ -163,13 +169,13 @@ class DeploymentStrategy final : public Strategy {
     return out;
   }
   std::vector<PrinterColumn> columns() const override {
-    return with_containers({name_column(),
-                            column("Ready", "string", 0, "Number of the pod with ready state"),
-                            column("Up-to-date", "string", 0, "Total number of non-terminated pods "
-                                                              "with the desired template."),
-                            column("Available", "string", 0, "Total number of available pods."),
-                            age_column()},
-                           true);
+    return with_containers(
+        {name_column(), column("Ready", "string", 0, "Number of the pod with ready state"),
+         column("Up-to-date", "string", 0,
+                "Total number of non-terminated pods "
+                "with the desired template."),
+         column("Available", "string", 0, "Total number of available pods."), age_column()},
+        true);
   }
   json::Array cells(const json::Value& d, TimePoint now) const override {
     const json::Value& spec = d["spec"];
@@ -189,7 +195,7 @@ class DeploymentStrategy final : public Strategy {
 // ---- ReplicaSet ---------------------------------------------------------------------------------
 
 class ReplicaSetStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& rs) const override {
     if (json::Value* spec = spec_of(rs)) {
       default_replicas(*spec);
@@ -242,7 +248,7 @@ class ReplicaSetStrategy final : public Strategy {
 // ---- StatefulSet --------------------------------------------------------------------------------
 
 class StatefulSetStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& sts) const override {
     json::Value* spec = spec_of(sts);
     if (spec == nullptr) {
@@ -256,7 +262,7 @@ class StatefulSetStrategy final : public Strategy {
         us["rollingUpdate"] = json::Value::object();
       }
     }
-    if (str(us, "type") == "RollingUpdate" && us["rollingUpdate"].is_object()) {
+    if (str(us, "type") == "RollingUpdate" && std::as_const(us)["rollingUpdate"].is_object()) {
       json::Value& ru = us["rollingUpdate"];
       if (ru.get("partition") == nullptr || ru["partition"].is_null()) {
         ru["partition"] = 0;
@@ -268,7 +274,8 @@ class StatefulSetStrategy final : public Strategy {
     default_replicas(*spec);
     default_revision_history(*spec);
     default_template(*spec);
-    if (json::Value* claims = spec->get("volumeClaimTemplates"); claims != nullptr && claims->is_array()) {
+    if (json::Value* claims = spec->get("volumeClaimTemplates");
+        claims != nullptr && claims->is_array()) {
       for (json::Value& c : claims->as_array()) {
         if (json::Value* cs = c.get("spec"); cs != nullptr && cs->is_object()) {
           default_pvc_spec(*cs);
@@ -314,8 +321,8 @@ class StatefulSetStrategy final : public Strategy {
         }
       }
     } else {
-      out.push_back(api::field_invalid("spec.updateStrategy", us,
-                                       "must be 'RollingUpdate' or 'OnDelete'"));
+      out.push_back(
+          api::field_invalid("spec.updateStrategy", us, "must be 'RollingUpdate' or 'OnDelete'"));
     }
     const json::Value& retention = spec["persistentVolumeClaimRetentionPolicy"];
     if (retention.is_object()) {
@@ -350,7 +357,8 @@ class StatefulSetStrategy final : public Strategy {
     }
     std::string restart = str(spec["template"]["spec"], "restartPolicy");
     if (restart != "Always") {
-      out.push_back(api::field_not_supported("spec.template.spec.restartPolicy", restart, {"Always"}));
+      out.push_back(
+          api::field_not_supported("spec.template.spec.restartPolicy", restart, {"Always"}));
     }
     if (!spec["template"]["spec"]["activeDeadlineSeconds"].is_null()) {
       out.push_back(api::field_forbidden("spec.template.spec.activeDeadlineSeconds",
@@ -372,9 +380,10 @@ class StatefulSetStrategy final : public Strategy {
     }
     if (!(now == before)) {
       out.push_back(api::field_forbidden(
-          "spec", "updates to statefulset spec for fields other than 'replicas', 'ordinals', "
-                  "'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and "
-                  "'minReadySeconds' are forbidden"));
+          "spec",
+          "updates to statefulset spec for fields other than 'replicas', 'ordinals', "
+          "'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and "
+          "'minReadySeconds' are forbidden"));
     }
     return out;
   }
@@ -388,7 +397,8 @@ class StatefulSetStrategy final : public Strategy {
     const json::Value& spec = sts["spec"];
     auto [names, images] = container_cells(spec["template"]["spec"]["containers"]);
     return {name_cell(sts),
-            json::Value(fmt::format("{}/{}", num(sts["status"], "readyReplicas"), num(spec, "replicas"))),
+            json::Value(
+                fmt::format("{}/{}", num(sts["status"], "readyReplicas"), num(spec, "replicas"))),
             age_cell(sts, now), json::Value(names), json::Value(images)};
   }
 };
@@ -396,7 +406,7 @@ class StatefulSetStrategy final : public Strategy {
 // ---- DaemonSet ----------------------------------------------------------------------------------
 
 class DaemonSetStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& ds) const override {
     json::Value* spec = spec_of(ds);
     if (spec == nullptr) {
@@ -429,13 +439,16 @@ class DaemonSetStrategy final : public Strategy {
                                                 go_string_map(tmpl["metadata"]["labels"]),
                                                 "`selector` does not match template `labels`"));
     }
-    if (selector.is_object() && selector["matchLabels"].size() + selector["matchExpressions"].size() == 0) {
-      out.push_back(api::field_invalid("spec.selector", selector, "empty selector is invalid for daemonset"));
+    if (selector.is_object() &&
+        selector["matchLabels"].size() + selector["matchExpressions"].size() == 0) {
+      out.push_back(
+          api::field_invalid("spec.selector", selector, "empty selector is invalid for daemonset"));
     }
     append(out, validate_pod_template(tmpl, "spec.template"));
     std::string restart = str(tmpl["spec"], "restartPolicy");
     if (restart != "Always") {
-      out.push_back(api::field_not_supported("spec.template.spec.restartPolicy", restart, {"Always"}));
+      out.push_back(
+          api::field_not_supported("spec.template.spec.restartPolicy", restart, {"Always"}));
     }
     if (!tmpl["spec"]["activeDeadlineSeconds"].is_null()) {
       out.push_back(api::field_forbidden("spec.template.spec.activeDeadlineSeconds",
@@ -461,11 +474,13 @@ class DaemonSetStrategy final : public Strategy {
           out.push_back(api::field_invalid(p + ".maxSurge", ru["maxSurge"],
                                            "may not be set when maxUnavailable is non-zero"));
         } else if (!unavailable && !surge) {
-          out.push_back(api::field_required(p + ".maxUnavailable", "cannot be 0 when maxSurge is 0"));
+          out.push_back(
+              api::field_required(p + ".maxUnavailable", "cannot be 0 when maxSurge is 0"));
         }
       }
     } else if (type != "OnDelete") {
-      out.push_back(api::field_not_supported("spec.updateStrategy", type, {"RollingUpdate", "OnDelete"}));
+      out.push_back(
+          api::field_not_supported("spec.updateStrategy", type, {"RollingUpdate", "OnDelete"}));
     }
     append(out, nonnegative(spec, "revisionHistoryLimit", "spec.revisionHistoryLimit"));
     return out;
@@ -477,14 +492,14 @@ class DaemonSetStrategy final : public Strategy {
     return out;
   }
   std::vector<PrinterColumn> columns() const override {
-    return with_containers({name_column(), column("Desired", "integer", 0, "Desired scheduled pods."),
-                            column("Current", "integer", 0, "Scheduled pods."),
-                            column("Ready", "integer", 0, "Ready pods."),
-                            column("Up-to-date", "integer", 0, "Updated pods."),
-                            column("Available", "integer", 0, "Available pods."),
-                            column("Node Selector", "string", 0, "The pods' node selector."),
-                            age_column()},
-                           true);
+    return with_containers(
+        {name_column(), column("Desired", "integer", 0, "Desired scheduled pods."),
+         column("Current", "integer", 0, "Scheduled pods."),
+         column("Ready", "integer", 0, "Ready pods."),
+         column("Up-to-date", "integer", 0, "Updated pods."),
+         column("Available", "integer", 0, "Available pods."),
+         column("Node Selector", "string", 0, "The pods' node selector."), age_column()},
+        true);
   }
   json::Array cells(const json::Value& ds, TimePoint now) const override {
     const json::Value& spec = ds["spec"];
@@ -507,7 +522,7 @@ class DaemonSetStrategy final : public Strategy {
 // ---- ControllerRevision -------------------------------------------------------------------------
 
 class ControllerRevisionStrategy final : public Strategy {
- public:
+public:
   Causes validate(const json::Value& cr) const override {
     Causes out;
     if (cr.get("data") == nullptr || cr["data"].is_null()) {

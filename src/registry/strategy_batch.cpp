@@ -5,6 +5,7 @@
 #include <climits>
 #include <map>
 #include <set>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -28,7 +29,8 @@ void default_job_spec(json::Value& spec) {
     spec["parallelism"] = 1;
   }
   if (spec.get("backoffLimit") == nullptr || spec["backoffLimit"].is_null()) {
-    bool per_index = spec.get("backoffLimitPerIndex") != nullptr && !spec["backoffLimitPerIndex"].is_null();
+    bool per_index =
+        spec.get("backoffLimitPerIndex") != nullptr && !spec["backoffLimitPerIndex"].is_null();
     spec["backoffLimit"] = per_index ? std::int64_t{INT32_MAX} : std::int64_t{6};
   }
   set_default(spec, "completionMode", "NonIndexed");
@@ -40,7 +42,8 @@ void default_job_spec(json::Value& spec) {
     failure_policy = true;
     if (json::Value* rules = pfp->get("rules"); rules != nullptr && rules->is_array()) {
       for (json::Value& rule : rules->as_array()) {
-        if (json::Value* conds = rule.get("onPodConditions"); conds != nullptr && conds->is_array()) {
+        if (json::Value* conds = rule.get("onPodConditions");
+            conds != nullptr && conds->is_array()) {
           for (json::Value& c : conds->as_array()) {
             set_default(c, "status", "True");
           }
@@ -100,7 +103,8 @@ Causes validate_job_spec(const json::Value& spec, const std::string& path) {
                                           "when completion mode is Indexed"));
       }
       if (num(spec, "parallelism") > 100000) {
-        out.push_back(api::field_invalid(api::field_child(path, "parallelism"), num(spec, "parallelism"),
+        out.push_back(api::field_invalid(api::field_child(path, "parallelism"),
+                                         num(spec, "parallelism"),
                                          "must be less than or equal to 100000 when completion "
                                          "mode is Indexed"));
       }
@@ -151,9 +155,8 @@ std::optional<std::string> parse_uint(const std::string& expr, unsigned& out) {
     negative = expr[0] == '-';
     i = 1;
   }
-  if (i == expr.size() ||
-      !std::all_of(expr.begin() + static_cast<std::ptrdiff_t>(i), expr.end(),
-                   [](char c) { return c >= '0' && c <= '9'; })) {
+  if (i == expr.size() || !std::all_of(expr.begin() + static_cast<std::ptrdiff_t>(i), expr.end(),
+                                       [](char c) { return c >= '0' && c <= '9'; })) {
     return fmt::format("failed to parse int from {}: strconv.Atoi: parsing {}: invalid syntax",
                        expr, api::go_quote(expr));
   }
@@ -173,11 +176,13 @@ std::optional<std::string> parse_cron_field(const std::string& field, const Cron
   std::size_t start = 0;
   while (true) {
     std::size_t comma = field.find(',', start);
-    std::string expr = field.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string expr =
+        field.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     std::vector<std::string> range_step;
     for (std::size_t b = 0;;) {
       std::size_t slash = expr.find('/', b);
-      range_step.push_back(expr.substr(b, slash == std::string::npos ? std::string::npos : slash - b));
+      range_step.push_back(
+          expr.substr(b, slash == std::string::npos ? std::string::npos : slash - b));
       if (slash == std::string::npos) {
         break;
       }
@@ -186,7 +191,8 @@ std::optional<std::string> parse_cron_field(const std::string& field, const Cron
     std::vector<std::string> low_high;
     for (std::size_t b = 0;;) {
       std::size_t dash = range_step[0].find('-', b);
-      low_high.push_back(range_step[0].substr(b, dash == std::string::npos ? std::string::npos : dash - b));
+      low_high.push_back(
+          range_step[0].substr(b, dash == std::string::npos ? std::string::npos : dash - b));
       if (dash == std::string::npos) {
         break;
       }
@@ -273,8 +279,8 @@ std::optional<std::string> cron_schedule_error(std::string_view schedule) {
     }
   }
   if (spec[0] == '@') {
-    static const std::set<std::string> kDescriptors = {"@yearly", "@annually", "@monthly", "@weekly",
-                                                       "@daily",  "@midnight", "@hourly"};
+    static const std::set<std::string> kDescriptors = {
+        "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"};
     if (kDescriptors.count(spec) != 0) {
       return std::nullopt;
     }
@@ -313,8 +319,20 @@ std::optional<std::string> cron_schedule_error(std::string_view schedule) {
       {0, 59, {}},
       {0, 23, {}},
       {1, 31, {}},
-      {1, 12, {{"jan", 1}, {"feb", 2}, {"mar", 3}, {"apr", 4}, {"may", 5}, {"jun", 6}, {"jul", 7},
-               {"aug", 8}, {"sep", 9}, {"oct", 10}, {"nov", 11}, {"dec", 12}}},
+      {1,
+       12,
+       {{"jan", 1},
+        {"feb", 2},
+        {"mar", 3},
+        {"apr", 4},
+        {"may", 5},
+        {"jun", 6},
+        {"jul", 7},
+        {"aug", 8},
+        {"sep", 9},
+        {"oct", 10},
+        {"nov", 11},
+        {"dec", 12}}},
       {0, 6, {{"sun", 0}, {"mon", 1}, {"tue", 2}, {"wed", 3}, {"thu", 4}, {"fri", 5}, {"sat", 6}}}};
   for (std::size_t f = 0; f < 5; ++f) {
     if (auto e = parse_cron_field(fields[f], kFields[f])) {
@@ -327,7 +345,7 @@ std::optional<std::string> cron_schedule_error(std::string_view schedule) {
 namespace {
 
 class JobStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& job) const override {
     json::Value* spec = job.get("spec");
     if (spec == nullptr || !spec->is_object()) {
@@ -335,8 +353,8 @@ class JobStrategy final : public Strategy {
     }
     default_job_spec(*spec);
     // Job labels default to the template's (copied: the insert may move members).
-    json::Value labels = (*spec)["template"]["metadata"]["labels"];
-    if (labels.is_object() && job["metadata"]["labels"].size() == 0) {
+    json::Value labels = std::as_const(*spec)["template"]["metadata"]["labels"];
+    if (labels.is_object() && std::as_const(job)["metadata"]["labels"].size() == 0) {
       obj(job, "metadata")["labels"] = std::move(labels);
     }
   }
@@ -367,16 +385,16 @@ class JobStrategy final : public Strategy {
     }
     if (auto parsed = api::LabelSelector::from_label_selector(selector);
         parsed && !parsed->matches(spec["template"]["metadata"]["labels"])) {
-      out.push_back(api::field_invalid_rendered("spec.template.metadata.labels",
-                                                go_string_map(spec["template"]["metadata"]["labels"]),
-                                                "`selector` does not match template `labels`"));
+      out.push_back(api::field_invalid_rendered(
+          "spec.template.metadata.labels", go_string_map(spec["template"]["metadata"]["labels"]),
+          "`selector` does not match template `labels`"));
     }
     if (str(spec, "completionMode") == "Indexed" && num(spec, "completions") > 0) {
       std::string name = str(job["metadata"], "name");
       std::string host = fmt::format("{}-{}", name, num(spec, "completions") - 1);
       if (!api::is_dns1123_label(host).empty()) {
-        out.push_back(api::field_invalid("metadata.name", name,
-                                         "will not able to create pod with invalid DNS label: " + host));
+        out.push_back(api::field_invalid(
+            "metadata.name", name, "will not able to create pod with invalid DNS label: " + host));
       }
     }
     return out;
@@ -392,10 +410,12 @@ class JobStrategy final : public Strategy {
       append(out, api::validate_immutable_field(spec["completions"], old_spec["completions"],
                                                 "spec.completions"));
     }
-    append(out, api::validate_immutable_field(spec["selector"], old_spec["selector"], "spec.selector"));
+    append(out,
+           api::validate_immutable_field(spec["selector"], old_spec["selector"], "spec.selector"));
     // Scheduling directives may change while a suspended job has never started.
     json::Value old_template = old_spec["template"];
-    if (old_spec.bool_or("suspend") && old["status"]["startTime"].is_null() && old_template.is_object()) {
+    if (old_spec.bool_or("suspend") && old["status"]["startTime"].is_null() &&
+        old_template.is_object()) {
       const json::Value& t = spec["template"];
       json::Value& ot = old_template;
       for (const char* k : {"nodeSelector", "tolerations", "schedulingGates", "affinity"}) {
@@ -416,8 +436,9 @@ class JobStrategy final : public Strategy {
     append(out, api::validate_immutable_field(spec["template"], old_template, "spec.template"));
     append(out, api::validate_immutable_field(spec["completionMode"], old_spec["completionMode"],
                                               "spec.completionMode"));
-    append(out, api::validate_immutable_field(spec["podFailurePolicy"], old_spec["podFailurePolicy"],
-                                              "spec.podFailurePolicy"));
+    append(out,
+           api::validate_immutable_field(spec["podFailurePolicy"], old_spec["podFailurePolicy"],
+                                         "spec.podFailurePolicy"));
     append(out, api::validate_immutable_field(spec["backoffLimitPerIndex"],
                                               old_spec["backoffLimitPerIndex"],
                                               "spec.backoffLimitPerIndex"));
@@ -457,9 +478,8 @@ class JobStrategy final : public Strategy {
     auto start = api::parse_rfc3339(status.string_or("startTime"));
     if (!status.string_or("startTime").empty() && start) {
       auto end = api::parse_rfc3339(status.string_or("completionTime"));
-      api::Timestamp until = !status.string_or("completionTime").empty() && end
-                                 ? *end
-                                 : api::to_timestamp(now);
+      api::Timestamp until =
+          !status.string_or("completionTime").empty() && end ? *end : api::to_timestamp(now);
       duration = api::human_duration(std::chrono::duration_cast<api::GoDuration>(until - *start));
     }
     std::string state;
@@ -478,14 +498,15 @@ class JobStrategy final : public Strategy {
       state = "Running";
     }
     auto [names, images] = container_cells(spec["template"]["spec"]["containers"]);
-    return {name_cell(job),       json::Value(state),  json::Value(completions),
-            json::Value(duration), age_cell(job, now), json::Value(names),
-            json::Value(images),   json::Value(format_label_selector(spec["selector"]))};
+    return {name_cell(job),           json::Value(state),
+            json::Value(completions), json::Value(duration),
+            age_cell(job, now),       json::Value(names),
+            json::Value(images),      json::Value(format_label_selector(spec["selector"]))};
   }
 };
 
 class CronJobStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& cj) const override {
     json::Value* spec = cj.get("spec");
     if (spec == nullptr || !spec->is_object()) {
@@ -499,7 +520,8 @@ class CronJobStrategy final : public Strategy {
         (*spec)[key] = value;
       }
     }
-    if (json::Value* t = spec->get_path({"jobTemplate", "spec", "template"}); t != nullptr && t->is_object()) {
+    if (json::Value* t = spec->get_path({"jobTemplate", "spec", "template"});
+        t != nullptr && t->is_object()) {
       default_pod_template(*t);
     }
   }
@@ -523,8 +545,9 @@ class CronJobStrategy final : public Strategy {
     append(out, nonnegative(spec, "startingDeadlineSeconds", "spec.startingDeadlineSeconds"));
     if (const json::Value* tz = spec.get("timeZone"); tz != nullptr && tz->is_string()) {
       const std::string& z = tz->as_string();
-      bool ok = !z.empty() && z != "Local" && z.find(' ') == std::string::npos &&
-                (z == "UTC" || z.find('/') != std::string::npos || z == "GMT" || z.rfind("Etc", 0) == 0);
+      bool ok =
+          !z.empty() && z != "Local" && z.find(' ') == std::string::npos &&
+          (z == "UTC" || z.find('/') != std::string::npos || z == "GMT" || z.rfind("Etc", 0) == 0);
       if (!ok) {
         out.push_back(api::field_invalid("spec.timeZone", z, "unknown time zone " + z));
       }

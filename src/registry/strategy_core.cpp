@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -52,7 +53,9 @@ bool externally_accessible(const json::Value& spec) {
          (type == "ClusterIP" && spec["externalIPs"].size() > 0);
 }
 
-bool headless(const json::Value& spec) { return str(spec, "clusterIP") == "None"; }
+bool headless(const json::Value& spec) {
+  return str(spec, "clusterIP") == "None";
+}
 
 bool valid_ip(std::string_view ip) {
   // IPv4 dotted quad or an IPv6 text form (hex groups, "::").
@@ -61,7 +64,8 @@ bool valid_ip(std::string_view ip) {
     std::size_t start = 0;
     while (true) {
       std::size_t dot = ip.find('.', start);
-      std::string_view part = ip.substr(start, dot == std::string_view::npos ? ip.npos : dot - start);
+      std::string_view part =
+          ip.substr(start, dot == std::string_view::npos ? ip.npos : dot - start);
       if (part.empty() || part.size() > 3 ||
           !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
           std::stoi(std::string(part)) > 255 || (part.size() > 1 && part[0] == '0')) {
@@ -83,7 +87,8 @@ bool valid_ip(std::string_view ip) {
   std::size_t start = 0;
   while (start <= ip.size()) {
     std::size_t colon = ip.find(':', start);
-    std::string_view g = ip.substr(start, colon == std::string_view::npos ? ip.npos : colon - start);
+    std::string_view g =
+        ip.substr(start, colon == std::string_view::npos ? ip.npos : colon - start);
     if (!g.empty()) {
       if (g.size() > 4 || !std::all_of(g.begin(), g.end(), [](char c) {
             return std::isxdigit(static_cast<unsigned char>(c)) != 0;
@@ -101,7 +106,7 @@ bool valid_ip(std::string_view ip) {
 }
 
 class ServiceStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& svc) const override {
     json::Value* specp = svc.get("spec");
     if (specp == nullptr || !specp->is_object()) {
@@ -140,9 +145,8 @@ class ServiceStrategy final : public Strategy {
         (type == "NodePort" || type == "LoadBalancer" || type == "ClusterIP")) {
       spec["internalTrafficPolicy"] = "Cluster";
     }
-    if (type == "LoadBalancer" &&
-        (spec.get("allocateLoadBalancerNodePorts") == nullptr ||
-         spec["allocateLoadBalancerNodePorts"].is_null())) {
+    if (type == "LoadBalancer" && (spec.get("allocateLoadBalancerNodePorts") == nullptr ||
+                                   spec["allocateLoadBalancerNodePorts"].is_null())) {
       spec["allocateLoadBalancerNodePorts"] = true;
     }
   }
@@ -151,7 +155,9 @@ class ServiceStrategy final : public Strategy {
     // patchAllocatedValues: an update that omits what the allocator assigned keeps it.
     json::Value& spec = obj(svc, "spec");
     const json::Value& old_spec = old["spec"];
-    auto needs_ip = [](const json::Value& s) { return s.string_or("type", "ClusterIP") != "ExternalName"; };
+    auto needs_ip = [](const json::Value& s) {
+      return s.string_or("type", "ClusterIP") != "ExternalName";
+    };
     if (needs_ip(spec) && needs_ip(old_spec)) {
       if (spec.string_or("clusterIP").empty() && old_spec.get("clusterIP") != nullptr) {
         spec["clusterIP"] = old_spec["clusterIP"];
@@ -186,7 +192,8 @@ class ServiceStrategy final : public Strategy {
           }
         }
       }
-      if (spec.int_or("healthCheckNodePort", 0) == 0 && old_spec.int_or("healthCheckNodePort", 0) != 0) {
+      if (spec.int_or("healthCheckNodePort", 0) == 0 &&
+          old_spec.int_or("healthCheckNodePort", 0) != 0) {
         spec["healthCheckNodePort"] = old_spec["healthCheckNodePort"];
       }
     }
@@ -220,13 +227,16 @@ class ServiceStrategy final : public Strategy {
       }
     } else if (type == "ExternalName") {
       if (spec["clusterIPs"].size() > 0 || !spec.string_or("clusterIP").empty()) {
-        out.push_back(api::field_forbidden("spec.clusterIPs", "may not be set for ExternalName services"));
+        out.push_back(
+            api::field_forbidden("spec.clusterIPs", "may not be set for ExternalName services"));
       }
       if (spec["ipFamilies"].size() > 0) {
-        out.push_back(api::field_forbidden("spec.ipFamilies", "may not be set for ExternalName services"));
+        out.push_back(
+            api::field_forbidden("spec.ipFamilies", "may not be set for ExternalName services"));
       }
       if (!unset(spec.get("ipFamilyPolicy"))) {
-        out.push_back(api::field_forbidden("spec.ipFamilyPolicy", "may not be set for ExternalName services"));
+        out.push_back(api::field_forbidden("spec.ipFamilyPolicy",
+                                           "may not be set for ExternalName services"));
       }
       std::string cname = str(spec, "externalName");
       if (!cname.empty() && cname.back() == '.') {
@@ -267,7 +277,8 @@ class ServiceStrategy final : public Strategy {
       if (protocol.empty()) {
         out.push_back(api::field_required(api::field_child(pp, "protocol")));
       } else if (std::find(kProtocols.begin(), kProtocols.end(), protocol) == kProtocols.end()) {
-        out.push_back(api::field_not_supported(api::field_child(pp, "protocol"), protocol, kProtocols));
+        out.push_back(
+            api::field_not_supported(api::field_child(pp, "protocol"), protocol, kProtocols));
       }
       append(out, validate_port_num_or_name(p["targetPort"], api::field_child(pp, "targetPort")));
       if (std::string app = str(p, "appProtocol"); !app.empty()) {
@@ -281,7 +292,8 @@ class ServiceStrategy final : public Strategy {
     if (affinity.empty()) {
       out.push_back(api::field_required("spec.sessionAffinity"));
     } else if (affinity != "ClientIP" && affinity != "None") {
-      out.push_back(api::field_not_supported("spec.sessionAffinity", affinity, {"ClientIP", "None"}));
+      out.push_back(
+          api::field_not_supported("spec.sessionAffinity", affinity, {"ClientIP", "None"}));
     }
     if (affinity == "ClientIP") {
       const json::Value* t = spec.get_path({"sessionAffinityConfig", "clientIP", "timeoutSeconds"});
@@ -319,9 +331,9 @@ class ServiceStrategy final : public Strategy {
     if (type == "ClusterIP") {
       for (std::size_t i = 0; i < ports.size(); ++i) {
         if (num(ports[i], "nodePort") != 0) {
-          out.push_back(api::field_forbidden(
-              api::field_child(api::field_index("spec.ports", i), "nodePort"),
-              "may not be used when `type` is 'ClusterIP'"));
+          out.push_back(
+              api::field_forbidden(api::field_child(api::field_index("spec.ports", i), "nodePort"),
+                                   "may not be used when `type` is 'ClusterIP'"));
         }
       }
     }
@@ -339,8 +351,8 @@ class ServiceStrategy final : public Strategy {
       }
       std::string key = fmt::format("{}/{}", str(ports[i], "protocol"), num(ports[i], "port"));
       if (port_keys.count(key) != 0) {
-        out.push_back(api::field_duplicate(
-            pp, json::Object{{"protocol", str(ports[i], "protocol")}, {"port", num(ports[i], "port")}}));
+        out.push_back(api::field_duplicate(pp, json::Object{{"protocol", str(ports[i], "protocol")},
+                                                            {"port", num(ports[i], "port")}}));
       }
       port_keys.insert(key);
     }
@@ -349,12 +361,14 @@ class ServiceStrategy final : public Strategy {
         out.push_back(api::field_invalid("spec.externalTrafficPolicy", etp,
                                          "may only be set for externally-accessible services"));
       } else if (etp != "Cluster" && etp != "Local") {
-        out.push_back(api::field_not_supported("spec.externalTrafficPolicy", etp, {"Cluster", "Local"}));
+        out.push_back(
+            api::field_not_supported("spec.externalTrafficPolicy", etp, {"Cluster", "Local"}));
       }
     }
-    if (std::string itp = str(spec, "internalTrafficPolicy"); !itp.empty() && itp != "Cluster" &&
-                                                              itp != "Local") {
-      out.push_back(api::field_not_supported("spec.internalTrafficPolicy", itp, {"Cluster", "Local"}));
+    if (std::string itp = str(spec, "internalTrafficPolicy");
+        !itp.empty() && itp != "Cluster" && itp != "Local") {
+      out.push_back(
+          api::field_not_supported("spec.internalTrafficPolicy", itp, {"Cluster", "Local"}));
     }
     return out;
   }
@@ -473,9 +487,12 @@ class ServiceStrategy final : public Strategy {
         ports += fmt::format("{}/{}", num(p, "port"), str(p, "protocol"));
       }
     }
-    return {name_cell(svc),      json::Value(type),
-            json::Value(cluster_ip), json::Value(external),
-            json::Value(ports.empty() ? "<none>" : ports), age_cell(svc, now),
+    return {name_cell(svc),
+            json::Value(type),
+            json::Value(cluster_ip),
+            json::Value(external),
+            json::Value(ports.empty() ? "<none>" : ports),
+            age_cell(svc, now),
             json::Value(format_labels(spec["selector"]))};
   }
 };
@@ -483,7 +500,7 @@ class ServiceStrategy final : public Strategy {
 // ---- Namespace ----------------------------------------------------------------------------------
 
 class NamespaceStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& ns) const override {
     std::string name = str(ns["metadata"], "name");
     if (!name.empty()) {
@@ -581,7 +598,7 @@ std::vector<const json::Member*> sorted(const json::Value& map) {
 }
 
 class ConfigMapStrategy final : public Strategy {
- public:
+public:
   Causes validate(const json::Value& cm) const override {
     Causes out;
     std::int64_t total = 0;
@@ -629,7 +646,7 @@ class ConfigMapStrategy final : public Strategy {
 };
 
 class SecretStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& secret) const override {
     set_default(secret, "type", "Opaque");
     // v1 stringData is write-only: merged into data (overriding it) on the way in.
@@ -655,7 +672,8 @@ class SecretStrategy final : public Strategy {
       std::string err;
       auto decoded = base64_decode(m->value.is_string() ? m->value.as_string() : "", &err);
       if (!decoded) {
-        out.push_back(api::field_invalid(api::field_key("data", m->key), "<secret contents redacted>", err));
+        out.push_back(
+            api::field_invalid(api::field_key("data", m->key), "<secret contents redacted>", err));
         continue;
       }
       total += static_cast<std::int64_t>(decoded->size());
@@ -683,7 +701,9 @@ class SecretStrategy final : public Strategy {
       }
     };
     if (type == "kubernetes.io/service-account-token") {
-      if (secret["metadata"]["annotations"].string_or("kubernetes.io/service-account.name").empty()) {
+      if (secret["metadata"]["annotations"]
+              .string_or("kubernetes.io/service-account.name")
+              .empty()) {
         out.push_back(api::field_required(
             api::field_key("metadata.annotations", "kubernetes.io/service-account.name")));
       }
@@ -737,7 +757,7 @@ class SecretStrategy final : public Strategy {
 // ---- ServiceAccount -----------------------------------------------------------------------------
 
 class ServiceAccountStrategy final : public Strategy {
- public:
+public:
   std::vector<PrinterColumn> columns() const override {
     return {name_column(), column("Secrets", "string", 0, "The number of secrets."), age_column()};
   }
@@ -779,7 +799,7 @@ Causes validate_taints(const json::Value& taints, const std::string& path) {
 }
 
 class NodeStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& node) const override {
     if (json::Value* status = node.get("status"); status != nullptr && status->is_object()) {
       if (status->get("allocatable") == nullptr && status->get("capacity") != nullptr &&
@@ -960,7 +980,7 @@ std::string trim(std::string s) {
 }
 
 class EventStrategy final : public Strategy {
- public:
+public:
   explicit EventStrategy(bool events_api) : events_api_(events_api) {}
 
   Causes validate(const json::Value& ev) const override {
@@ -973,14 +993,17 @@ class EventStrategy final : public Strategy {
     if (v.event_time.empty()) {
       if (involved_ns.empty()) {
         if (!ns.empty() && ns != "default") {
-          out.push_back(api::field_invalid(involved_path, involved_ns, "does not match event.namespace"));
+          out.push_back(
+              api::field_invalid(involved_path, involved_ns, "does not match event.namespace"));
         }
       } else if (ns != involved_ns) {
-        out.push_back(api::field_invalid(involved_path, involved_ns, "does not match event.namespace"));
+        out.push_back(
+            api::field_invalid(involved_path, involved_ns, "does not match event.namespace"));
       }
     } else {
       if (involved_ns.empty() && ns != "default" && ns != "kube-system") {
-        out.push_back(api::field_invalid(involved_path, involved_ns, "does not match event.namespace"));
+        out.push_back(
+            api::field_invalid(involved_path, involved_ns, "does not match event.namespace"));
       }
       if (v.reporting_controller.empty()) {
         out.push_back(api::field_required(controller_field));
@@ -994,7 +1017,8 @@ class EventStrategy final : public Strategy {
           out.push_back(api::field_required(field));
         }
         if (value.size() > limit) {
-          out.push_back(api::field_invalid(field, "", fmt::format("can have at most {} characters", limit)));
+          out.push_back(
+              api::field_invalid(field, "", fmt::format("can have at most {} characters", limit)));
         }
       };
       limited("reportingInstance", v.reporting_instance, 128, true);
@@ -1034,10 +1058,17 @@ class EventStrategy final : public Strategy {
   }
 
   std::vector<std::string> field_labels() const override {
-    return {"involvedObject.kind",      "involvedObject.namespace", "involvedObject.name",
-            "involvedObject.uid",       "involvedObject.apiVersion",
-            "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
-            "reportingComponent",       "source",                   "type"};
+    return {"involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type"};
   }
   std::optional<std::string> field_value(const json::Value& ev,
                                          std::string_view label) const override {
@@ -1109,14 +1140,14 @@ class EventStrategy final : public Strategy {
             name_cell(ev)};
   }
 
- private:
+private:
   bool events_api_;
 };
 
 // ---- Endpoints ----------------------------------------------------------------------------------
 
 class EndpointsStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& ep) const override {
     if (json::Value* subsets = ep.get("subsets"); subsets != nullptr && subsets->is_array()) {
       for (json::Value& ss : subsets->as_array()) {
@@ -1268,7 +1299,7 @@ Causes validate_access_modes(const json::Value& spec, const std::string& path) {
 }
 
 class PersistentVolumeStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& pv) const override {
     if (json::Value* spec = pv.get("spec"); spec != nullptr && spec->is_object()) {
       set_default(*spec, "persistentVolumeReclaimPolicy", "Retain");
@@ -1344,7 +1375,7 @@ class PersistentVolumeStrategy final : public Strategy {
 };
 
 class PersistentVolumeClaimStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& pvc) const override {
     if (json::Value* spec = pvc.get("spec"); spec != nullptr && spec->is_object()) {
       default_pvc_spec(*spec);
@@ -1365,7 +1396,8 @@ class PersistentVolumeClaimStrategy final : public Strategy {
     } else {
       auto q = api::Quantity::from_json(*storage);
       if (!q) {
-        out.push_back(api::field_invalid("spec.resources.requests[storage]", *storage, q.error().message));
+        out.push_back(
+            api::field_invalid("spec.resources.requests[storage]", *storage, q.error().message));
       } else if (q->sign() <= 0) {
         out.push_back(api::field_invalid("spec.resources.requests[storage]", q->to_string(),
                                          "must be greater than zero"));
@@ -1397,9 +1429,10 @@ class PersistentVolumeClaimStrategy final : public Strategy {
       }
     }
     if (!(now == before)) {
-      out.push_back(api::field_forbidden(
-          "spec", "spec is immutable after creation except resources.requests and "
-                  "volumeAttributesClassName for bound claims"));
+      out.push_back(
+          api::field_forbidden("spec",
+                               "spec is immutable after creation except resources.requests and "
+                               "volumeAttributesClassName for bound claims"));
     }
     return out;
   }
@@ -1431,22 +1464,16 @@ class PersistentVolumeClaimStrategy final : public Strategy {
                           ? str(spec, "volumeAttributesClassName")
                           : "<unset>";
     std::string mode = spec["volumeMode"].is_string() ? str(spec, "volumeMode") : "<unset>";
-    return {name_cell(pvc),
-            json::Value(phase),
-            json::Value(str(spec, "volumeName")),
-            json::Value(capacity),
-            json::Value(modes),
-            json::Value(storage_class_of(pvc)),
-            json::Value(vac),
-            age_cell(pvc, now),
-            json::Value(mode)};
+    return {name_cell(pvc),        json::Value(phase), json::Value(str(spec, "volumeName")),
+            json::Value(capacity), json::Value(modes), json::Value(storage_class_of(pvc)),
+            json::Value(vac),      age_cell(pvc, now), json::Value(mode)};
   }
 };
 
 // ---- LimitRange / ResourceQuota -----------------------------------------------------------------
 
 class LimitRangeStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& lr) const override {
     json::Value* limits = lr.get_path({"spec", "limits"});
     if (limits == nullptr || !limits->is_array()) {
@@ -1456,8 +1483,10 @@ class LimitRangeStrategy final : public Strategy {
       if (!item.is_object() || item.string_or("type") != "Container") {
         continue;
       }
-      json::Value def = item["default"].is_object() ? item["default"] : json::Value::object();
-      json::Value req = item["defaultRequest"].is_object() ? item["defaultRequest"] : json::Value::object();
+      const json::Value& view = item;
+      json::Value def = view["default"].is_object() ? view["default"] : json::Value::object();
+      json::Value req =
+          view["defaultRequest"].is_object() ? view["defaultRequest"] : json::Value::object();
       auto fill = [](json::Value& into, const json::Value& from) {
         if (from.is_object()) {
           for (const auto& m : from.as_object()) {
@@ -1467,9 +1496,9 @@ class LimitRangeStrategy final : public Strategy {
           }
         }
       };
-      fill(def, item["max"]);
+      fill(def, view["max"]);
       fill(req, def);
-      fill(req, item["min"]);
+      fill(req, view["min"]);
       if (!def.as_object().empty()) {
         item["default"] = def;
       }
@@ -1501,11 +1530,13 @@ class LimitRangeStrategy final : public Strategy {
     return out;
   }
   std::vector<PrinterColumn> columns() const override { return created_at_columns(); }
-  json::Array cells(const json::Value& lr, TimePoint) const override { return created_at_cells(lr); }
+  json::Array cells(const json::Value& lr, TimePoint) const override {
+    return created_at_cells(lr);
+  }
 };
 
 class ResourceQuotaStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& rq) const override {
     if (json::Value* hard = rq.get_path({"spec", "hard"})) {
       default_resource_list(hard);
@@ -1519,7 +1550,8 @@ class ResourceQuotaStrategy final : public Strategy {
       if (!q) {
         out.push_back(api::field_invalid(path, m->value, q.error().message));
       } else if (q->sign() < 0) {
-        out.push_back(api::field_invalid(path, q->to_string(), "must be greater than or equal to 0"));
+        out.push_back(
+            api::field_invalid(path, q->to_string(), "must be greater than or equal to 0"));
       }
     }
     return out;
@@ -1540,8 +1572,8 @@ class ResourceQuotaStrategy final : public Strategy {
     std::string request;
     std::string limit;
     for (const json::Member* m : sorted(hard)) {
-      std::string piece = fmt::format("{}: {}/{}, ", m->key, quantity_text(used[m->key]),
-                                      quantity_text(m->value));
+      std::string piece =
+          fmt::format("{}: {}/{}, ", m->key, quantity_text(used[m->key]), quantity_text(m->value));
       auto dot = m->key.find('.');
       if (dot != std::string::npos && m->key.substr(0, dot) == "limits") {
         limit += piece;
@@ -1555,14 +1587,15 @@ class ResourceQuotaStrategy final : public Strategy {
       }
       return s;
     };
-    return {name_cell(rq), json::Value(strip(request)), json::Value(strip(limit)), age_cell(rq, now)};
+    return {name_cell(rq), json::Value(strip(request)), json::Value(strip(limit)),
+            age_cell(rq, now)};
   }
 };
 
 // ---- ReplicationController / PodTemplate --------------------------------------------------------
 
 class ReplicationControllerStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& rc) const override {
     json::Value* specp = rc.get("spec");
     if (specp == nullptr || !specp->is_object()) {
@@ -1574,10 +1607,10 @@ class ReplicationControllerStrategy final : public Strategy {
       const json::Value labels = (*tmpl)["metadata"]["labels"];
       default_pod_template(*tmpl);
       if (labels.is_object()) {
-        if (spec["selector"].size() == 0) {
+        if (std::as_const(spec)["selector"].size() == 0) {
           spec["selector"] = labels;
         }
-        if (rc["metadata"]["labels"].size() == 0) {
+        if (std::as_const(rc)["metadata"]["labels"].size() == 0) {
           obj(rc, "metadata")["labels"] = labels;
         }
       }
@@ -1610,7 +1643,8 @@ class ReplicationControllerStrategy final : public Strategy {
     append(out, validate_pod_template(tmpl, "spec.template"));
     std::string restart = str(tmpl["spec"], "restartPolicy");
     if (restart != "Always") {
-      out.push_back(api::field_not_supported("spec.template.spec.restartPolicy", restart, {"Always"}));
+      out.push_back(
+          api::field_not_supported("spec.template.spec.restartPolicy", restart, {"Always"}));
     }
     if (!tmpl["spec"]["activeDeadlineSeconds"].is_null()) {
       out.push_back(api::field_forbidden("spec.template.spec.activeDeadlineSeconds",
@@ -1652,7 +1686,7 @@ class ReplicationControllerStrategy final : public Strategy {
 };
 
 class PodTemplateStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& pt) const override {
     if (json::Value* tmpl = pt.get("template"); tmpl != nullptr && tmpl->is_object()) {
       default_pod_template(*tmpl);
@@ -1676,8 +1710,12 @@ class PodTemplateStrategy final : public Strategy {
 
 }  // namespace
 
-std::vector<PrinterColumn> default_created_at_columns() { return created_at_columns(); }
-json::Array default_created_at_cells(const json::Value& object) { return created_at_cells(object); }
+std::vector<PrinterColumn> default_created_at_columns() {
+  return created_at_columns();
+}
+json::Array default_created_at_cells(const json::Value& object) {
+  return created_at_cells(object);
+}
 
 const Strategy& event_strategy(bool events_api) {
   static const EventStrategy kCore(false);

@@ -5,6 +5,7 @@
 // CertificateSigningRequest, admissionregistration.k8s.io webhook configurations.
 
 #include <set>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -32,13 +33,16 @@ json::Value scale_rules(const json::Value& rules, bool up) {
   json::Value out = rules.is_object() ? rules : json::Value::object();
   if (out["policies"].size() == 0) {
     if (up) {
-      out["policies"] = json::Array{json::Object{{"type", "Pods"}, {"value", 4}, {"periodSeconds", 15}},
-                                    json::Object{{"type", "Percent"}, {"value", 100}, {"periodSeconds", 15}}};
+      out["policies"] =
+          json::Array{json::Object{{"type", "Pods"}, {"value", 4}, {"periodSeconds", 15}},
+                      json::Object{{"type", "Percent"}, {"value", 100}, {"periodSeconds", 15}}};
     } else {
-      out["policies"] = json::Array{json::Object{{"type", "Percent"}, {"value", 100}, {"periodSeconds", 15}}};
+      out["policies"] =
+          json::Array{json::Object{{"type", "Percent"}, {"value", 100}, {"periodSeconds", 15}}};
     }
   }
-  if (out.get("stabilizationWindowSeconds") == nullptr || out["stabilizationWindowSeconds"].is_null()) {
+  if (out.get("stabilizationWindowSeconds") == nullptr ||
+      out["stabilizationWindowSeconds"].is_null()) {
     out["stabilizationWindowSeconds"] = up ? 0 : 300;
   }
   set_default(out, "selectPolicy", "Max");
@@ -54,15 +58,17 @@ std::pair<json::Array, json::Array> hpa_metrics(const json::Value& hpa, bool v2)
   json::Array statuses;
   const json::Value& target = hpa["spec"]["targetCPUUtilizationPercentage"];
   if (target.is_integral()) {
-    specs.emplace_back(json::Object{{"type", "Resource"},
-                                    {"resource", json::Object{{"name", "cpu"},
-                                                              {"target", json::Object{{"type", "Utilization"},
-                                                                                      {"averageUtilization", target}}}}}});
+    specs.emplace_back(json::Object{
+        {"type", "Resource"},
+        {"resource", json::Object{{"name", "cpu"},
+                                  {"target", json::Object{{"type", "Utilization"},
+                                                          {"averageUtilization", target}}}}}});
     const json::Value& current = hpa["status"]["currentCPUUtilizationPercentage"];
     if (current.is_integral()) {
       statuses.emplace_back(json::Object{
           {"type", "Resource"},
-          {"resource", json::Object{{"name", "cpu"}, {"current", json::Object{{"averageUtilization", current}}}}}});
+          {"resource", json::Object{{"name", "cpu"},
+                                    {"current", json::Object{{"averageUtilization", current}}}}}});
     }
   }
   return {specs, statuses};
@@ -93,22 +99,27 @@ std::string format_hpa_metrics(const json::Array& specs, const json::Array& stat
         if (st != nullptr && !(*st)["current"]["averageValue"].is_null()) {
           current = quantity_string((*st)["current"]["averageValue"]);
         }
-        list.push_back(fmt::format("{}/{} (avg)", current, quantity_string(target["averageValue"])));
+        list.push_back(
+            fmt::format("{}/{} (avg)", current, quantity_string(target["averageValue"])));
       } else {
-        std::string current = st != nullptr ? quantity_string((*st)["current"]["value"]) : "<unknown>";
+        std::string current =
+            st != nullptr ? quantity_string((*st)["current"]["value"]) : "<unknown>";
         list.push_back(fmt::format("{}/{}", current, quantity_string(target["value"])));
       }
     } else if (type == "Pods") {
       const json::Value* st = status_of("pods");
-      std::string current = st != nullptr ? quantity_string((*st)["current"]["averageValue"]) : "<unknown>";
-      list.push_back(fmt::format("{}/{}", current, quantity_string(spec["pods"]["target"]["averageValue"])));
+      std::string current =
+          st != nullptr ? quantity_string((*st)["current"]["averageValue"]) : "<unknown>";
+      list.push_back(
+          fmt::format("{}/{}", current, quantity_string(spec["pods"]["target"]["averageValue"])));
     } else if (type == "Resource" || type == "ContainerResource") {
       const char* key = type == "Resource" ? "resource" : "containerResource";
       const json::Value& res = spec[key];
       const json::Value& target = res["target"];
       const json::Value* st = status_of(key);
       if (!target["averageValue"].is_null()) {
-        std::string current = st != nullptr ? quantity_string((*st)["current"]["averageValue"]) : "<unknown>";
+        std::string current =
+            st != nullptr ? quantity_string((*st)["current"]["averageValue"]) : "<unknown>";
         list.push_back(fmt::format("{}: {}/{}", str(res, "name"), current,
                                    quantity_string(target["averageValue"])));
       } else {
@@ -143,7 +154,7 @@ std::string format_hpa_metrics(const json::Array& specs, const json::Array& stat
 }
 
 class HpaStrategy final : public Strategy {
- public:
+public:
   explicit HpaStrategy(bool v2) : v2_(v2) {}
   void apply_defaults(json::Value& hpa) const override {
     json::Value* spec = hpa.get("spec");
@@ -164,9 +175,11 @@ class HpaStrategy final : public Strategy {
       (*spec)["metrics"] = json::Array{json::Object{
           {"type", "Resource"},
           {"resource", json::Object{{"name", "cpu"},
-                                    {"target", json::Object{{"type", "Utilization"}, {"averageUtilization", 80}}}}}}};
+                                    {"target", json::Object{{"type", "Utilization"},
+                                                            {"averageUtilization", 80}}}}}}};
     }
-    if (json::Value* behavior = spec->get("behavior"); behavior != nullptr && behavior->is_object()) {
+    if (json::Value* behavior = spec->get("behavior");
+        behavior != nullptr && behavior->is_object()) {
       json::Value up = scale_rules((*behavior)["scaleUp"], true);
       json::Value down = scale_rules((*behavior)["scaleDown"], false);
       (*behavior)["scaleUp"] = std::move(up);
@@ -211,20 +224,22 @@ class HpaStrategy final : public Strategy {
       return out;
     }
     const json::Array& metrics = arr(spec, "metrics");
-    static const std::vector<std::string> kTypes = {"ContainerResource", "External", "Object", "Pods",
-                                                    "Resource"};
+    static const std::vector<std::string> kTypes = {"ContainerResource", "External", "Object",
+                                                    "Pods", "Resource"};
     for (std::size_t i = 0; i < metrics.size(); ++i) {
       std::string p = api::field_index("spec.metrics", i);
       std::string type = str(metrics[i], "type");
       if (type.empty()) {
-        out.push_back(api::field_required(api::field_child(p, "type"), "must specify a metric source type"));
+        out.push_back(
+            api::field_required(api::field_child(p, "type"), "must specify a metric source type"));
       } else if (std::find(kTypes.begin(), kTypes.end(), type) == kTypes.end()) {
         out.push_back(api::field_not_supported(api::field_child(p, "type"), type, kTypes));
       } else if (type == "Resource") {
         const json::Value& r = metrics[i]["resource"];
         if (r.is_null()) {
-          out.push_back(api::field_required(api::field_child(p, "resource"),
-                                            "must populate information for the given metric source"));
+          out.push_back(
+              api::field_required(api::field_child(p, "resource"),
+                                  "must populate information for the given metric source"));
         } else if (r.string_or("name").empty()) {
           out.push_back(api::field_required(api::field_child(p, "resource.name"),
                                             "must specify a resource name"));
@@ -251,7 +266,8 @@ class HpaStrategy final : public Strategy {
   json::Array cells(const json::Value& hpa, TimePoint now) const override {
     const json::Value& spec = hpa["spec"];
     auto [specs, statuses] = hpa_metrics(hpa, v2_);
-    std::string min = spec["minReplicas"].is_integral() ? std::to_string(num(spec, "minReplicas")) : "<unset>";
+    std::string min =
+        spec["minReplicas"].is_integral() ? std::to_string(num(spec, "minReplicas")) : "<unset>";
     return {name_cell(hpa),
             json::Value(fmt::format("{}/{}", str(spec["scaleTargetRef"], "kind"),
                                     str(spec["scaleTargetRef"], "name"))),
@@ -262,19 +278,20 @@ class HpaStrategy final : public Strategy {
             age_cell(hpa, now)};
   }
 
- private:
+private:
   bool v2_;
 };
 
 // ---- Lease --------------------------------------------------------------------------------------
 
 class LeaseStrategy final : public Strategy {
- public:
+public:
   Causes validate(const json::Value& lease) const override {
     Causes out;
     const json::Value& spec = lease["spec"];
     if (spec["leaseDurationSeconds"].is_integral() && num(spec, "leaseDurationSeconds") <= 0) {
-      out.push_back(api::field_invalid("spec.leaseDurationSeconds", num(spec, "leaseDurationSeconds"),
+      out.push_back(api::field_invalid("spec.leaseDurationSeconds",
+                                       num(spec, "leaseDurationSeconds"),
                                        "must be greater than 0"));
     }
     if (spec["leaseTransitions"].is_integral() && num(spec, "leaseTransitions") < 0) {
@@ -283,15 +300,18 @@ class LeaseStrategy final : public Strategy {
     }
     std::string strategy = str(spec, "strategy");
     if (!strategy.empty() && strategy != "OldestEmulationVersion") {
-      out.push_back(api::field_not_supported("spec.strategy", strategy, {"OldestEmulationVersion"}));
+      out.push_back(
+          api::field_not_supported("spec.strategy", strategy, {"OldestEmulationVersion"}));
     }
     return out;
   }
   std::vector<PrinterColumn> columns() const override {
-    return {name_column(), column("Holder", "string", 0, "The lease's current holder."), age_column()};
+    return {name_column(), column("Holder", "string", 0, "The lease's current holder."),
+            age_column()};
   }
   json::Array cells(const json::Value& lease, TimePoint now) const override {
-    return {name_cell(lease), json::Value(str(lease["spec"], "holderIdentity")), age_cell(lease, now)};
+    return {name_cell(lease), json::Value(str(lease["spec"], "holderIdentity")),
+            age_cell(lease, now)};
   }
 };
 
@@ -310,7 +330,7 @@ std::string list_with_more(const std::vector<std::string>& list, bool more, std:
 }
 
 class EndpointSliceStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& es) const override {
     if (json::Value* ports = es.get("ports"); ports != nullptr && ports->is_array()) {
       for (json::Value& p : ports->as_array()) {
@@ -335,13 +355,15 @@ class EndpointSliceStrategy final : public Strategy {
     }
     const json::Array& endpoints = arr(es, "endpoints");
     if (endpoints.size() > 1000) {
-      out.push_back(api::field_too_many("endpoints", static_cast<std::int64_t>(endpoints.size()), 1000));
+      out.push_back(
+          api::field_too_many("endpoints", static_cast<std::int64_t>(endpoints.size()), 1000));
     }
     for (std::size_t i = 0; i < endpoints.size(); ++i) {
       std::string p = api::field_index("endpoints", i);
       const json::Array& addrs = arr(endpoints[i], "addresses");
       if (addrs.empty()) {
-        out.push_back(api::field_required(api::field_child(p, "addresses"), "must contain at least 1 address"));
+        out.push_back(api::field_required(api::field_child(p, "addresses"),
+                                          "must contain at least 1 address"));
       } else if (addrs.size() > 100) {
         out.push_back(api::field_too_many(api::field_child(p, "addresses"),
                                           static_cast<std::int64_t>(addrs.size()), 100));
@@ -368,14 +390,16 @@ class EndpointSliceStrategy final : public Strategy {
       names.insert(name);
       std::string proto = str(ports[i], "protocol");
       if (proto != "TCP" && proto != "UDP" && proto != "SCTP") {
-        out.push_back(api::field_not_supported(api::field_child(p, "protocol"), proto, {"SCTP", "TCP", "UDP"}));
+        out.push_back(api::field_not_supported(api::field_child(p, "protocol"), proto,
+                                               {"SCTP", "TCP", "UDP"}));
       }
     }
     return out;
   }
   Causes validate_update(const json::Value& es, const json::Value& old) const override {
     Causes out = validate(es);
-    append(out, api::validate_immutable_field(es["addressType"], old["addressType"], "addressType"));
+    append(out,
+           api::validate_immutable_field(es["addressType"], old["addressType"], "addressType"));
     return out;
   }
   std::vector<PrinterColumn> columns() const override {
@@ -423,7 +447,7 @@ class EndpointSliceStrategy final : public Strategy {
 // ---- PodDisruptionBudget ------------------------------------------------------------------------
 
 class PdbStrategy final : public Strategy {
- public:
+public:
   bool tracks_generation() const override { return true; }
   Causes validate(const json::Value& pdb) const override {
     Causes out;
@@ -431,7 +455,8 @@ class PdbStrategy final : public Strategy {
     bool min = !spec["minAvailable"].is_null();
     bool max = !spec["maxUnavailable"].is_null();
     if (min && max) {
-      out.push_back(api::field_invalid("spec", spec, "minAvailable and maxUnavailable cannot be both set"));
+      out.push_back(
+          api::field_invalid("spec", spec, "minAvailable and maxUnavailable cannot be both set"));
     }
     for (const char* k : {"minAvailable", "maxUnavailable"}) {
       if (!spec[k].is_null()) {
@@ -449,11 +474,14 @@ class PdbStrategy final : public Strategy {
     return out;
   }
   std::vector<PrinterColumn> columns() const override {
-    return {name_column(),
-            column("Min Available", "string", 0, "The minimum number of pods that must be available."),
-            column("Max Unavailable", "string", 0, "The maximum number of pods that may be unavailable."),
-            column("Allowed Disruptions", "integer", 0, "Calculated number of pods that may be disrupted at this time."),
-            age_column()};
+    return {
+        name_column(),
+        column("Min Available", "string", 0, "The minimum number of pods that must be available."),
+        column("Max Unavailable", "string", 0,
+               "The maximum number of pods that may be unavailable."),
+        column("Allowed Disruptions", "integer", 0,
+               "Calculated number of pods that may be disrupted at this time."),
+        age_column()};
   }
   json::Array cells(const json::Value& pdb, TimePoint now) const override {
     const json::Value& spec = pdb["spec"];
@@ -468,8 +496,10 @@ class PdbStrategy final : public Strategy {
 // ---- PriorityClass / RuntimeClass ---------------------------------------------------------------
 
 class PriorityClassStrategy final : public Strategy {
- public:
-  void apply_defaults(json::Value& pc) const override { set_default(pc, "preemptionPolicy", "PreemptLowerPriority"); }
+public:
+  void apply_defaults(json::Value& pc) const override {
+    set_default(pc, "preemptionPolicy", "PreemptLowerPriority");
+  }
   Causes validate(const json::Value& pc) const override {
     Causes out;
     std::string name = str(pc["metadata"], "name");
@@ -479,11 +509,13 @@ class PriorityClassStrategy final : public Strategy {
                                        "priority class names with 'system-' prefix are reserved"));
     }
     if (!system && num(pc, "value") > 1000000000) {
-      out.push_back(api::field_forbidden("value", "maximum allowed value of a user defined priority is 1000000000"));
+      out.push_back(api::field_forbidden(
+          "value", "maximum allowed value of a user defined priority is 1000000000"));
     }
     std::string policy = str(pc, "preemptionPolicy");
     if (!policy.empty() && policy != "Never" && policy != "PreemptLowerPriority") {
-      out.push_back(api::field_not_supported("preemptionPolicy", policy, {"Never", "PreemptLowerPriority"}));
+      out.push_back(
+          api::field_not_supported("preemptionPolicy", policy, {"Never", "PreemptLowerPriority"}));
     }
     return out;
   }
@@ -499,7 +531,8 @@ class PriorityClassStrategy final : public Strategy {
   std::vector<PrinterColumn> columns() const override {
     return {name_column(), column("Value", "integer", 0, "The priority."),
             column("Global-Default", "boolean", 0, "Whether this is the default priority class."),
-            age_column(), column("PreemptionPolicy", "string", 0, "Whether lower priority pods are preempted.")};
+            age_column(),
+            column("PreemptionPolicy", "string", 0, "Whether lower priority pods are preempted.")};
   }
   json::Array cells(const json::Value& pc, TimePoint now) const override {
     return {name_cell(pc), int_cell(pc, "value"), json::Value(pc.bool_or("globalDefault")),
@@ -508,7 +541,7 @@ class PriorityClassStrategy final : public Strategy {
 };
 
 class RuntimeClassStrategy final : public Strategy {
- public:
+public:
   Causes validate(const json::Value& rc) const override {
     Causes out;
     std::string handler = str(rc, "handler");
@@ -533,17 +566,19 @@ class RuntimeClassStrategy final : public Strategy {
 // ---- CertificateSigningRequest ------------------------------------------------------------------
 
 class CsrStrategy final : public Strategy {
- public:
+public:
   Causes validate(const json::Value& csr) const override {
     Causes out;
     const json::Value& spec = csr["spec"];
     if (spec.string_or("request").empty()) {
-      out.push_back(api::field_invalid("spec.request", "", "PEM block type must be CERTIFICATE REQUEST"));
+      out.push_back(
+          api::field_invalid("spec.request", "", "PEM block type must be CERTIFICATE REQUEST"));
     } else {
       std::string err;
       auto der = base64_decode(str(spec, "request"), &err);
       if (!der || der->find("-----BEGIN CERTIFICATE REQUEST-----") == std::string::npos) {
-        out.push_back(api::field_invalid("spec.request", "", "PEM block type must be CERTIFICATE REQUEST"));
+        out.push_back(
+            api::field_invalid("spec.request", "", "PEM block type must be CERTIFICATE REQUEST"));
       }
     }
     std::string signer = str(spec, "signerName");
@@ -555,8 +590,9 @@ class CsrStrategy final : public Strategy {
                                        "'example.com/signer-name'"));
     }
     if (spec["expirationSeconds"].is_integral() && num(spec, "expirationSeconds") < 600) {
-      out.push_back(api::field_invalid("spec.expirationSeconds", num(spec, "expirationSeconds"),
-                                       "may not specify a duration less than 600 seconds (10 minutes)"));
+      out.push_back(
+          api::field_invalid("spec.expirationSeconds", num(spec, "expirationSeconds"),
+                             "may not specify a duration less than 600 seconds (10 minutes)"));
     }
     const json::Array& usages = arr(spec, "usages");
     std::set<std::string> seen;
@@ -575,15 +611,20 @@ class CsrStrategy final : public Strategy {
     return out;
   }
   std::vector<std::string> field_labels() const override { return {"spec.signerName"}; }
-  std::optional<std::string> field_value(const json::Value& csr, std::string_view label) const override {
+  std::optional<std::string> field_value(const json::Value& csr,
+                                         std::string_view label) const override {
     if (label == "spec.signerName") {
       return str(csr["spec"], "signerName");
     }
     return std::nullopt;
   }
   std::vector<PrinterColumn> columns() const override {
-    return {name_column(), age_column(), column("SignerName", "string"), column("Requestor", "string"),
-            column("RequestedDuration", "string"), column("Condition", "string")};
+    return {name_column(),
+            age_column(),
+            column("SignerName", "string"),
+            column("Requestor", "string"),
+            column("RequestedDuration", "string"),
+            column("Condition", "string")};
   }
   json::Array cells(const json::Value& csr, TimePoint now) const override {
     const json::Value& spec = csr["spec"];
@@ -608,7 +649,8 @@ class CsrStrategy final : public Strategy {
     if (spec["expirationSeconds"].is_integral()) {
       duration = api::human_duration(std::chrono::seconds(num(spec, "expirationSeconds")));
     }
-    return {name_cell(csr), age_cell(csr, now), json::Value(signer), json::Value(str(spec, "username")),
+    return {name_cell(csr),        age_cell(csr, now),
+            json::Value(signer),   json::Value(str(spec, "username")),
             json::Value(duration), json::Value(state)};
   }
 };
@@ -616,7 +658,7 @@ class CsrStrategy final : public Strategy {
 // ---- webhook configurations ---------------------------------------------------------------------
 
 class WebhookConfigurationStrategy final : public Strategy {
- public:
+public:
   explicit WebhookConfigurationStrategy(bool mutating) : mutating_(mutating) {}
   void apply_defaults(json::Value& cfg) const override {
     json::Value* hooks = cfg.get("webhooks");
@@ -646,7 +688,8 @@ class WebhookConfigurationStrategy final : public Strategy {
           set_default(r, "scope", "*");
         }
       }
-      if (json::Value* svc = h.get_path({"clientConfig", "service"}); svc != nullptr && svc->is_object()) {
+      if (json::Value* svc = h.get_path({"clientConfig", "service"});
+          svc != nullptr && svc->is_object()) {
         if (svc->get("port") == nullptr || (*svc)["port"].is_null()) {
           (*svc)["port"] = 443;
         }
@@ -674,13 +717,15 @@ class WebhookConfigurationStrategy final : public Strategy {
         }
         std::size_t dots = static_cast<std::size_t>(std::count(name.begin(), name.end(), '.'));
         if (dots < 2) {
-          out.push_back(api::field_invalid(api::field_child(p, "name"), name,
-                                           "should be a domain with at least three segments separated by dots"));
+          out.push_back(api::field_invalid(
+              api::field_child(p, "name"), name,
+              "should be a domain with at least three segments separated by dots"));
         }
       }
       std::string effects = str(h, "sideEffects");
       if (effects != "None" && effects != "NoneOnDryRun") {
-        out.push_back(api::field_not_supported(api::field_child(p, "sideEffects"), effects, {"None", "NoneOnDryRun"}));
+        out.push_back(api::field_not_supported(api::field_child(p, "sideEffects"), effects,
+                                               {"None", "NoneOnDryRun"}));
       }
       if (h["admissionReviewVersions"].size() == 0) {
         out.push_back(api::field_required(api::field_child(p, "admissionReviewVersions"),
@@ -695,11 +740,13 @@ class WebhookConfigurationStrategy final : public Strategy {
       }
       std::string fp = str(h, "failurePolicy");
       if (!fp.empty() && fp != "Fail" && fp != "Ignore") {
-        out.push_back(api::field_not_supported(api::field_child(p, "failurePolicy"), fp, {"Fail", "Ignore"}));
+        out.push_back(
+            api::field_not_supported(api::field_child(p, "failurePolicy"), fp, {"Fail", "Ignore"}));
       }
       if (h["timeoutSeconds"].is_integral() &&
           (num(h, "timeoutSeconds") < 1 || num(h, "timeoutSeconds") > 30)) {
-        out.push_back(api::field_invalid(api::field_child(p, "timeoutSeconds"), num(h, "timeoutSeconds"),
+        out.push_back(api::field_invalid(api::field_child(p, "timeoutSeconds"),
+                                         num(h, "timeoutSeconds"),
                                          "the timeout value must be between 1 and 30 seconds"));
       }
     }
@@ -707,20 +754,23 @@ class WebhookConfigurationStrategy final : public Strategy {
   }
   std::vector<PrinterColumn> columns() const override {
     return {name_column(),
-            column("Webhooks", "integer", 0, "Webhooks indicates the number of webhooks registered in this configuration"),
+            column("Webhooks", "integer", 0,
+                   "Webhooks indicates the number of webhooks registered in this configuration"),
             age_column()};
   }
   json::Array cells(const json::Value& cfg, TimePoint now) const override {
-    return {name_cell(cfg), json::Value(static_cast<std::int64_t>(cfg["webhooks"].size())), age_cell(cfg, now)};
+    return {name_cell(cfg), json::Value(static_cast<std::int64_t>(cfg["webhooks"].size())),
+            age_cell(cfg, now)};
   }
 
- private:
+private:
   bool mutating_;
 };
 
 }  // namespace
 
-const Strategy* misc_strategy(std::string_view group, std::string_view version, std::string_view kind) {
+const Strategy* misc_strategy(std::string_view group, std::string_view version,
+                              std::string_view kind) {
   static const HpaStrategy kHpaV1(false);
   static const HpaStrategy kHpaV2(true);
   static const LeaseStrategy kLease;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // networking.k8s.io/v1: Ingress, IngressClass, NetworkPolicy.
 
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "skiff/api/labels.hpp"
@@ -81,7 +83,8 @@ Causes validate_http_path(const json::Value& p, const std::string& path) {
   std::string type = str(p, "pathType");
   std::string value = str(p, "path");
   if (p["pathType"].is_null()) {
-    out.push_back(api::field_required(api::field_child(path, "pathType"), "pathType must be specified"));
+    out.push_back(
+        api::field_required(api::field_child(path, "pathType"), "pathType must be specified"));
     return out;
   }
   std::string vp = api::field_child(path, "path");
@@ -115,15 +118,16 @@ Causes validate_http_path(const json::Value& p, const std::string& path) {
 }
 
 class IngressStrategy final : public Strategy {
- public:
+public:
   bool tracks_generation() const override { return true; }
   Causes validate(const json::Value& ing) const override {
     Causes out;
     const json::Value& spec = ing["spec"];
     const json::Array& rules = arr(spec, "rules");
     if (rules.empty() && spec["defaultBackend"].is_null()) {
-      out.push_back(api::field_invalid_rendered("spec", "[]networking.IngressRule(nil)",
-                                                "either `defaultBackend` or `rules` must be specified"));
+      out.push_back(
+          api::field_invalid_rendered("spec", "[]networking.IngressRule(nil)",
+                                      "either `defaultBackend` or `rules` must be specified"));
     }
     if (!spec["defaultBackend"].is_null()) {
       append(out, validate_backend(spec["defaultBackend"], "spec.defaultBackend"));
@@ -142,11 +146,12 @@ class IngressStrategy final : public Strategy {
         } else if (host.find('*') != std::string::npos) {
           out.push_back(api::field_invalid(
               api::field_child(rp, "host"), host,
-              api::regex_error("a wildcard DNS-1123 subdomain must start with '*.', followed by a "
-                               "valid DNS subdomain, which must consist of lower case alphanumeric "
-                               "characters, '-' or '.' and end with an alphanumeric character",
-                               "\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
-                               {"*.example.com"})));
+              api::regex_error(
+                  "a wildcard DNS-1123 subdomain must start with '*.', followed by a "
+                  "valid DNS subdomain, which must consist of lower case alphanumeric "
+                  "characters, '-' or '.' and end with an alphanumeric character",
+                  "\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
+                  {"*.example.com"})));
           check.clear();
         }
         if (!check.empty()) {
@@ -163,7 +168,8 @@ class IngressStrategy final : public Strategy {
           out.push_back(api::field_required(api::field_child(hp, "paths")));
         }
         for (std::size_t j = 0; j < paths.size(); ++j) {
-          append(out, validate_http_path(paths[j], api::field_index(api::field_child(hp, "paths"), j)));
+          append(out,
+                 validate_http_path(paths[j], api::field_index(api::field_child(hp, "paths"), j)));
         }
       }
     }
@@ -175,7 +181,8 @@ class IngressStrategy final : public Strategy {
         std::string check = h.rfind("*.", 0) == 0 ? h.substr(2) : h;
         for (const auto& msg : api::is_dns1123_subdomain(check)) {
           out.push_back(api::field_invalid(
-              api::field_index(api::field_child(api::field_index("spec.tls", i), "hosts"), j), h, msg));
+              api::field_index(api::field_child(api::field_index("spec.tls", i), "hosts"), j), h,
+              msg));
         }
       }
     }
@@ -189,17 +196,22 @@ class IngressStrategy final : public Strategy {
   }
   std::vector<PrinterColumn> columns() const override {
     return {name_column(),
-            column("Class", "string", 0, "The name of the IngressClass resource that should be used "
-                                         "for additional configuration"),
-            column("Hosts", "string", 0, "Hosts that incoming requests are matched against before "
-                                         "the ingress rule"),
-            column("Address", "string", 0, "Address is a list containing ingress points for the "
-                                           "load-balancer"),
-            column("Ports", "string", 0, "Ports of TLS configurations that open"), age_column()};
+            column("Class", "string", 0,
+                   "The name of the IngressClass resource that should be used "
+                   "for additional configuration"),
+            column("Hosts", "string", 0,
+                   "Hosts that incoming requests are matched against before "
+                   "the ingress rule"),
+            column("Address", "string", 0,
+                   "Address is a list containing ingress points for the "
+                   "load-balancer"),
+            column("Ports", "string", 0, "Ports of TLS configurations that open"),
+            age_column()};
   }
   json::Array cells(const json::Value& ing, TimePoint now) const override {
     const json::Value& spec = ing["spec"];
-    std::string cls = spec["ingressClassName"].is_string() ? str(spec, "ingressClassName") : "<none>";
+    std::string cls =
+        spec["ingressClassName"].is_string() ? str(spec, "ingressClassName") : "<none>";
     const json::Array& rules = arr(spec, "rules");
     std::vector<std::string> list;
     bool more = false;
@@ -220,14 +232,17 @@ class IngressStrategy final : public Strategy {
     } else if (more) {
       hosts = fmt::format("{} + {} more...", hosts, rules.size() - 3);
     }
-    return {name_cell(ing), json::Value(cls), json::Value(hosts),
+    return {name_cell(ing),
+            json::Value(cls),
+            json::Value(hosts),
             json::Value(load_balancer_text(ing["status"]["loadBalancer"])),
-            json::Value(spec["tls"].size() > 0 ? "80, 443" : "80"), age_cell(ing, now)};
+            json::Value(spec["tls"].size() > 0 ? "80, 443" : "80"),
+            age_cell(ing, now)};
   }
 };
 
 class IngressClassStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& ic) const override {
     if (json::Value* p = ic.get_path({"spec", "parameters"}); p != nullptr && p->is_object()) {
       set_default(*p, "scope", "Cluster");
@@ -245,8 +260,9 @@ class IngressClassStrategy final : public Strategy {
       // IsDomainPrefixedPath: "<DNS subdomain>/<path>".
       auto slash = controller.find('/');
       if (slash == std::string::npos || slash == 0 || slash + 1 == controller.size()) {
-        out.push_back(api::field_invalid("spec.controller", controller,
-                                         "must be a domain-prefixed path (such as \"acme.io/foo\")"));
+        out.push_back(
+            api::field_invalid("spec.controller", controller,
+                               "must be a domain-prefixed path (such as \"acme.io/foo\")"));
       } else {
         for (const auto& msg : api::is_dns1123_subdomain(controller.substr(0, slash))) {
           out.push_back(api::field_invalid("spec.controller", controller.substr(0, slash), msg));
@@ -263,7 +279,8 @@ class IngressClassStrategy final : public Strategy {
       }
       std::string scope = str(p, "scope");
       if (scope != "Cluster" && scope != "Namespace") {
-        out.push_back(api::field_not_supported("spec.parameters.scope", scope, {"Cluster", "Namespace"}));
+        out.push_back(
+            api::field_not_supported("spec.parameters.scope", scope, {"Cluster", "Namespace"}));
       } else if (scope == "Namespace" && p.string_or("namespace").empty()) {
         out.push_back(api::field_required("spec.parameters.namespace",
                                           "`parameters.scope` is set to 'Namespace'"));
@@ -281,10 +298,11 @@ class IngressClassStrategy final : public Strategy {
     return out;
   }
   std::vector<PrinterColumn> columns() const override {
-    return {name_column(),
-            column("Controller", "string", 0, "Controller that is responsible for handling this class"),
-            column("Parameters", "string", 0, "A reference to a resource with additional parameters"),
-            age_column()};
+    return {
+        name_column(),
+        column("Controller", "string", 0, "Controller that is responsible for handling this class"),
+        column("Parameters", "string", 0, "A reference to a resource with additional parameters"),
+        age_column()};
   }
   json::Array cells(const json::Value& ic, TimePoint now) const override {
     const json::Value& p = ic["spec"]["parameters"];
@@ -302,7 +320,7 @@ class IngressClassStrategy final : public Strategy {
 };
 
 class NetworkPolicyStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& np) const override {
     json::Value* spec = np.get("spec");
     if (spec == nullptr || !spec->is_object()) {
@@ -319,9 +337,9 @@ class NetworkPolicyStrategy final : public Strategy {
         }
       }
     }
-    if ((*spec)["policyTypes"].size() == 0) {
+    if (std::as_const(*spec)["policyTypes"].size() == 0) {
       json::Array types{json::Value("Ingress")};
-      if ((*spec)["egress"].size() > 0) {
+      if (std::as_const(*spec)["egress"].size() > 0) {
         types.emplace_back("Egress");
       }
       (*spec)["policyTypes"] = std::move(types);
@@ -362,7 +380,8 @@ class NetworkPolicyStrategy final : public Strategy {
           if (n == 0) {
             out.push_back(api::field_required(pp, "must specify a peer"));
           } else if (!list[j]["ipBlock"].is_null() && n > 1) {
-            out.push_back(api::field_forbidden(pp, "may not specify both ipBlock and another peer"));
+            out.push_back(
+                api::field_forbidden(pp, "may not specify both ipBlock and another peer"));
           }
           if (list[j]["ipBlock"].is_object() && list[j]["ipBlock"].string_or("cidr").empty()) {
             out.push_back(api::field_required(pp + ".ipBlock.cidr"));

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <set>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -69,7 +70,8 @@ std::string qos_class(const json::Value& spec) {
           found.insert(m.key);
         }
       }
-      if (std::string_view(kind) == "limits" && (found.count("cpu") == 0 || found.count("memory") == 0)) {
+      if (std::string_view(kind) == "limits" &&
+          (found.count("cpu") == 0 || found.count("memory") == 0)) {
         guaranteed = false;
       }
     }
@@ -161,8 +163,9 @@ Causes only_added_tolerations(const json::Value& now, const json::Value& before,
       }
     }
     if (!found) {
-      out.push_back(api::field_forbidden(path, "existing toleration can not be modified except its "
-                                               "tolerationSeconds"));
+      out.push_back(api::field_forbidden(path,
+                                         "existing toleration can not be modified except its "
+                                         "tolerationSeconds"));
       return out;
     }
   }
@@ -170,7 +173,7 @@ Causes only_added_tolerations(const json::Value& now, const json::Value& before,
 }
 
 class PodStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& pod) const override {
     if (json::Value* spec = pod.get("spec"); spec != nullptr && spec->is_object()) {
       default_pod_spec(*spec, true);
@@ -182,15 +185,15 @@ class PodStrategy final : public Strategy {
     // requests.
     apply_defaults(pod);
     json::Value status = json::Object{{"phase", "Pending"}};
-    status["qosClass"] = qos_class(pod["spec"]);
-    if (pod["spec"]["schedulingGates"].size() > 0) {
-      status["conditions"] = json::Array{json::Object{
-          {"type", "PodScheduled"},
-          {"status", "False"},
-          {"lastProbeTime", nullptr},
-          {"lastTransitionTime", nullptr},
-          {"reason", "SchedulingGated"},
-          {"message", "Scheduling is blocked due to non-empty scheduling gates"}}};
+    status["qosClass"] = qos_class(std::as_const(pod)["spec"]);
+    if (std::as_const(pod)["spec"]["schedulingGates"].size() > 0) {
+      status["conditions"] = json::Array{
+          json::Object{{"type", "PodScheduled"},
+                       {"status", "False"},
+                       {"lastProbeTime", nullptr},
+                       {"lastTransitionTime", nullptr},
+                       {"reason", "SchedulingGated"},
+                       {"message", "Scheduling is blocked due to non-empty scheduling gates"}}};
     }
     pod["status"] = std::move(status);
   }
@@ -289,19 +292,19 @@ class PodStrategy final : public Strategy {
       if (subset) {
         carry("schedulingGates");
       } else {
-        out.push_back(api::field_forbidden("spec.schedulingGates",
-                                           "only deletion is allowed, but found new scheduling "
-                                           "gate '" +
-                                               [&] {
-                                                 for (const json::Value& g :
-                                                      arr(spec, "schedulingGates")) {
-                                                   if (old_gates.count(str(g, "name")) == 0) {
-                                                     return str(g, "name");
-                                                   }
-                                                 }
-                                                 return std::string();
-                                               }() +
-                                               "'"));
+        out.push_back(api::field_forbidden(
+            "spec.schedulingGates",
+            "only deletion is allowed, but found new scheduling "
+            "gate '" +
+                [&] {
+                  for (const json::Value& g : arr(spec, "schedulingGates")) {
+                    if (old_gates.count(str(g, "name")) == 0) {
+                      return str(g, "name");
+                    }
+                  }
+                  return std::string();
+                }() +
+                "'"));
         carry("schedulingGates");
       }
     }
@@ -324,9 +327,9 @@ class PodStrategy final : public Strategy {
   }
 
   std::vector<std::string> field_labels() const override {
-    return {"spec.nodeName",   "spec.restartPolicy", "spec.schedulerName",
-            "spec.serviceAccountName", "spec.hostNetwork", "status.phase",
-            "status.podIP",    "status.nominatedNodeName"};
+    return {
+        "spec.nodeName",    "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
+        "spec.hostNetwork", "status.phase",       "status.podIP",       "status.nominatedNodeName"};
   }
 
   std::optional<std::string> field_value(const json::Value& pod,
@@ -362,8 +365,9 @@ class PodStrategy final : public Strategy {
 
   std::vector<PrinterColumn> columns() const override {
     return {name_column(),
-            column("Ready", "string", 0, "The aggregate readiness state of this pod for accepting "
-                                         "traffic."),
+            column("Ready", "string", 0,
+                   "The aggregate readiness state of this pod for accepting "
+                   "traffic."),
             column("Status", "string", 0, "The aggregate status of the containers in this pod."),
             column("Restarts", "string", 0,
                    "The number of times the containers in this pod have been restarted and when "
@@ -506,9 +510,9 @@ class PodStrategy final : public Strategy {
 
     std::string restarts_text = std::to_string(restarts);
     if (restarts != 0 && last_restart && *last_restart != api::kGoZeroTime) {
-      restarts_text = fmt::format("{} ({} ago)", restarts,
-                                  api::translate_timestamp_since(*last_restart,
-                                                                 api::to_timestamp(now)));
+      restarts_text =
+          fmt::format("{} ({} ago)", restarts,
+                      api::translate_timestamp_since(*last_restart, api::to_timestamp(now)));
     }
 
     std::string ip = first_pod_ip(status);

@@ -3,6 +3,8 @@
 // table), RoleBinding, ClusterRoleBinding (roleRef, subjects, Role/Users/Groups/ServiceAccounts
 // columns).
 
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "printing.hpp"
@@ -26,11 +28,13 @@ Causes validate_rules(const json::Value& rules, bool namespaced) {
     }
     if (r["nonResourceURLs"].size() > 0) {
       if (namespaced) {
-        out.push_back(api::field_invalid(api::field_child(p, "nonResourceURLs"), r["nonResourceURLs"],
+        out.push_back(api::field_invalid(api::field_child(p, "nonResourceURLs"),
+                                         r["nonResourceURLs"],
                                          "namespaced rules cannot apply to non-resource URLs"));
       }
       if (r["apiGroups"].size() > 0 || r["resources"].size() > 0 || r["resourceNames"].size() > 0) {
-        out.push_back(api::field_invalid(api::field_child(p, "nonResourceURLs"), r["nonResourceURLs"],
+        out.push_back(api::field_invalid(api::field_child(p, "nonResourceURLs"),
+                                         r["nonResourceURLs"],
                                          "rules cannot apply to both regular resources and "
                                          "non-resource URLs"));
       }
@@ -49,7 +53,7 @@ Causes validate_rules(const json::Value& rules, bool namespaced) {
 }
 
 class RoleStrategy final : public Strategy {
- public:
+public:
   explicit RoleStrategy(bool cluster) : cluster_(cluster) {}
   Causes validate(const json::Value& role) const override {
     Causes out;
@@ -75,7 +79,7 @@ class RoleStrategy final : public Strategy {
     return default_created_at_cells(role);
   }
 
- private:
+private:
   bool cluster_;
 };
 
@@ -96,7 +100,7 @@ void default_binding(json::Value& b) {
 }
 
 class BindingStrategy final : public Strategy {
- public:
+public:
   explicit BindingStrategy(bool cluster) : cluster_(cluster) {}
   void apply_defaults(json::Value& b) const override { default_binding(b); }
   Causes validate(const json::Value& b) const override {
@@ -190,11 +194,13 @@ class BindingStrategy final : public Strategy {
       }
     }
     const json::Value& ref = b["roleRef"];
-    return {name_cell(b), json::Value(fmt::format("{}/{}", str(ref, "kind"), str(ref, "name"))),
-            age_cell(b, now), json::Value(users), json::Value(groups), json::Value(sas)};
+    return {
+        name_cell(b),        json::Value(fmt::format("{}/{}", str(ref, "kind"), str(ref, "name"))),
+        age_cell(b, now),    json::Value(users),
+        json::Value(groups), json::Value(sas)};
   }
 
- private:
+private:
   bool cluster_;
 };
 

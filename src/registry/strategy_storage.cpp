@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // storage.k8s.io/v1: StorageClass, CSIDriver, CSINode, VolumeAttachment.
 
+#include <utility>
+
 #include "printing.hpp"
 #include "strategy_util.hpp"
 
@@ -15,7 +17,7 @@ bool is_default_class(const json::Value& sc) {
 }
 
 class StorageClassStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& sc) const override {
     set_default(sc, "reclaimPolicy", "Delete");
     set_default(sc, "volumeBindingMode", "Immediate");
@@ -38,7 +40,8 @@ class StorageClassStrategy final : public Strategy {
     if (mode.empty()) {
       out.push_back(api::field_required("volumeBindingMode"));
     } else if (mode != "Immediate" && mode != "WaitForFirstConsumer") {
-      out.push_back(api::field_not_supported("volumeBindingMode", mode, {"Immediate", "WaitForFirstConsumer"}));
+      out.push_back(api::field_not_supported("volumeBindingMode", mode,
+                                             {"Immediate", "WaitForFirstConsumer"}));
     }
     return out;
   }
@@ -54,7 +57,8 @@ class StorageClassStrategy final : public Strategy {
       out.push_back(api::field_forbidden("provisioner", "updates to provisioner are forbidden."));
     }
     if (str(sc, "reclaimPolicy") != str(old, "reclaimPolicy")) {
-      out.push_back(api::field_forbidden("reclaimPolicy", "updates to reclaimPolicy are forbidden."));
+      out.push_back(
+          api::field_forbidden("reclaimPolicy", "updates to reclaimPolicy are forbidden."));
     }
     append(out, api::validate_immutable_field(sc["volumeBindingMode"], old["volumeBindingMode"],
                                               "volumeBindingMode"));
@@ -75,14 +79,19 @@ class StorageClassStrategy final : public Strategy {
       name += " (default)";
     }
     std::string policy = sc["reclaimPolicy"].is_string() ? str(sc, "reclaimPolicy") : "Delete";
-    std::string mode = sc["volumeBindingMode"].is_string() ? str(sc, "volumeBindingMode") : "Immediate";
-    return {json::Value(name), json::Value(str(sc, "provisioner")), json::Value(policy),
-            json::Value(mode), json::Value(sc.bool_or("allowVolumeExpansion")), age_cell(sc, now)};
+    std::string mode =
+        sc["volumeBindingMode"].is_string() ? str(sc, "volumeBindingMode") : "Immediate";
+    return {json::Value(name),
+            json::Value(str(sc, "provisioner")),
+            json::Value(policy),
+            json::Value(mode),
+            json::Value(sc.bool_or("allowVolumeExpansion")),
+            age_cell(sc, now)};
   }
 };
 
 class CsiDriverStrategy final : public Strategy {
- public:
+public:
   void apply_defaults(json::Value& d) const override {
     json::Value& spec = obj(d, "spec");
     for (auto [key, value] : {std::pair<const char*, json::Value>{"attachRequired", true},
@@ -103,7 +112,8 @@ class CsiDriverStrategy final : public Strategy {
     Causes out;
     const json::Value& spec = d["spec"];
     std::string policy = str(spec, "fsGroupPolicy");
-    if (!policy.empty() && policy != "File" && policy != "None" && policy != "ReadWriteOnceWithFSType") {
+    if (!policy.empty() && policy != "File" && policy != "None" &&
+        policy != "ReadWriteOnceWithFSType") {
       out.push_back(api::field_not_supported("spec.fsGroupPolicy", policy,
                                              {"File", "None", "ReadWriteOnceWithFSType"}));
     }
@@ -119,8 +129,9 @@ class CsiDriverStrategy final : public Strategy {
   }
   Causes validate_update(const json::Value& d, const json::Value& old) const override {
     Causes out = validate(d);
-    append(out, api::validate_immutable_field(d["spec"]["attachRequired"], old["spec"]["attachRequired"],
-                                              "spec.attachRequired"));
+    append(out,
+           api::validate_immutable_field(d["spec"]["attachRequired"], old["spec"]["attachRequired"],
+                                         "spec.attachRequired"));
     append(out, api::validate_immutable_field(d["spec"]["volumeLifecycleModes"],
                                               old["spec"]["volumeLifecycleModes"],
                                               "spec.volumeLifecycleModes"));
@@ -161,7 +172,7 @@ class CsiDriverStrategy final : public Strategy {
 };
 
 class CsiNodeStrategy final : public Strategy {
- public:
+public:
   Causes validate(const json::Value& n) const override {
     Causes out;
     const json::Array& drivers = arr(n["spec"], "drivers");
@@ -178,7 +189,8 @@ class CsiNodeStrategy final : public Strategy {
   }
   std::vector<PrinterColumn> columns() const override {
     return {name_column(),
-            column("Drivers", "integer", 0, "Drivers indicates the number of CSI drivers registered on the node"),
+            column("Drivers", "integer", 0,
+                   "Drivers indicates the number of CSI drivers registered on the node"),
             age_column()};
   }
   json::Array cells(const json::Value& n, TimePoint now) const override {
@@ -188,7 +200,7 @@ class CsiNodeStrategy final : public Strategy {
 };
 
 class VolumeAttachmentStrategy final : public Strategy {
- public:
+public:
   Causes validate(const json::Value& va) const override {
     Causes out;
     const json::Value& spec = va["spec"];
@@ -202,8 +214,9 @@ class VolumeAttachmentStrategy final : public Strategy {
     bool pv = !source["persistentVolumeName"].is_null();
     bool inline_spec = !source["inlineVolumeSpec"].is_null();
     if (pv == inline_spec) {
-      out.push_back(api::field_required("spec.source", "must specify exactly one of "
-                                                       "persistentVolumeName and inlineVolumeSpec"));
+      out.push_back(api::field_required("spec.source",
+                                        "must specify exactly one of "
+                                        "persistentVolumeName and inlineVolumeSpec"));
     }
     return out;
   }
@@ -215,15 +228,21 @@ class VolumeAttachmentStrategy final : public Strategy {
     return out;
   }
   std::vector<PrinterColumn> columns() const override {
-    return {name_column(), column("Attacher", "string", 0, "The attacher.", "name"),
-            column("PV", "string"), column("Node", "string"), column("Attached", "boolean"),
+    return {name_column(),
+            column("Attacher", "string", 0, "The attacher.", "name"),
+            column("PV", "string"),
+            column("Node", "string"),
+            column("Attached", "boolean"),
             age_column()};
   }
   json::Array cells(const json::Value& va, TimePoint now) const override {
     const json::Value& spec = va["spec"];
-    return {name_cell(va), json::Value(str(spec, "attacher")),
-            json::Value(str(spec["source"], "persistentVolumeName")), json::Value(str(spec, "nodeName")),
-            json::Value(va["status"].bool_or("attached")), age_cell(va, now)};
+    return {name_cell(va),
+            json::Value(str(spec, "attacher")),
+            json::Value(str(spec["source"], "persistentVolumeName")),
+            json::Value(str(spec, "nodeName")),
+            json::Value(va["status"].bool_or("attached")),
+            age_cell(va, now)};
   }
 };
 

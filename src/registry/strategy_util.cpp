@@ -5,6 +5,7 @@
 #include <cctype>
 #include <map>
 #include <set>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -70,8 +71,7 @@ const json::Array& arr(const json::Value& object, std::string_view key) {
 }
 
 void append(Causes& out, Causes more) {
-  out.insert(out.end(), std::make_move_iterator(more.begin()),
-             std::make_move_iterator(more.end()));
+  out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
 }
 
 // ---- defaulting -------------------------------------------------------------------------------
@@ -480,9 +480,10 @@ std::vector<std::string> config_map_key_errors(std::string_view key) {
     return std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.';
   });
   if (!ok) {
-    errs.push_back(api::regex_error("a valid config key must consist of alphanumeric characters, "
-                                    "'-', '_' or '.'",
-                                    "[-._a-zA-Z0-9]+", {"key.name", "KEY_NAME", "key-name"}));
+    errs.push_back(
+        api::regex_error("a valid config key must consist of alphanumeric characters, "
+                         "'-', '_' or '.'",
+                         "[-._a-zA-Z0-9]+", {"key.name", "KEY_NAME", "key-name"}));
   }
   if (key == ".") {
     errs.emplace_back("must not be '.'");
@@ -537,11 +538,14 @@ Causes validate_required_selector(const json::Value& selector, const std::string
   return out;
 }
 
-// ---- resources ------------------------------------------------------------------------------------
+// ---- resources
+// ------------------------------------------------------------------------------------
 
 namespace {
 
-bool is_hugepages(std::string_view name) { return name.substr(0, 10) == "hugepages-"; }
+bool is_hugepages(std::string_view name) {
+  return name.substr(0, 10) == "hugepages-";
+}
 
 // helper.IsNativeResource: no domain, or a *kubernetes.io/ domain.
 bool is_native_resource(std::string_view name) {
@@ -660,7 +664,8 @@ Causes validate_resources(const json::Value& resources, const std::string& path)
   return out;
 }
 
-// ---- pod spec -------------------------------------------------------------------------------------
+// ---- pod spec
+// -------------------------------------------------------------------------------------
 
 namespace {
 
@@ -699,14 +704,35 @@ Causes one_of(const json::Value& object, std::string_view key, const std::string
 
 // Whether a volume source member is present (a non-null member other than the name).
 std::vector<std::string> volume_sources(const json::Value& vol) {
-  static const std::vector<std::string> kSources = {
-      "hostPath",  "emptyDir",     "gitRepo",     "gcePersistentDisk", "awsElasticBlockStore",
-      "secret",    "nfs",          "iscsi",       "glusterfs",         "flocker",
-      "persistentVolumeClaim",     "rbd",         "cinder",            "cephfs",
-      "quobyte",   "downwardAPI",  "fc",          "azureFile",         "vsphereVolume",
-      "photonPersistentDisk",      "portworxVolume", "azureDisk",      "storageos",
-      "configMap", "scaleIO",      "projected",   "csi",               "ephemeral",
-      "image"};
+  static const std::vector<std::string> kSources = {"hostPath",
+                                                    "emptyDir",
+                                                    "gitRepo",
+                                                    "gcePersistentDisk",
+                                                    "awsElasticBlockStore",
+                                                    "secret",
+                                                    "nfs",
+                                                    "iscsi",
+                                                    "glusterfs",
+                                                    "flocker",
+                                                    "persistentVolumeClaim",
+                                                    "rbd",
+                                                    "cinder",
+                                                    "cephfs",
+                                                    "quobyte",
+                                                    "downwardAPI",
+                                                    "fc",
+                                                    "azureFile",
+                                                    "vsphereVolume",
+                                                    "photonPersistentDisk",
+                                                    "portworxVolume",
+                                                    "azureDisk",
+                                                    "storageos",
+                                                    "configMap",
+                                                    "scaleIO",
+                                                    "projected",
+                                                    "csi",
+                                                    "ephemeral",
+                                                    "image"};
   std::vector<std::string> out;
   for (const auto& s : kSources) {
     if (const json::Value* v = vol.get(s); v != nullptr && !v->is_null()) {
@@ -720,8 +746,8 @@ Causes validate_mode(const json::Value& holder, std::string_view key, const std:
   Causes out;
   const json::Value* v = holder.get(key);
   if (v != nullptr && v->is_integral() && (v->as_int() > 0777 || v->as_int() < 0)) {
-    out.push_back(api::field_invalid(path, v->as_int(),
-                                     "must be a number between 0 and 0777 (octal), both inclusive"));
+    out.push_back(api::field_invalid(
+        path, v->as_int(), "must be a number between 0 and 0777 (octal), both inclusive"));
   }
   return out;
 }
@@ -745,11 +771,11 @@ Causes validate_volume_source(const json::Value& vol, const std::string& path) {
       out.push_back(api::field_required(api::field_child(sp, "path")));
     }
     static const std::vector<std::string> kTypes = {
-        "", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice",
-        "BlockDevice"};
-    if (const json::Value* t = s.get("type"); t != nullptr && t->is_string() &&
-                                              std::find(kTypes.begin(), kTypes.end(),
-                                                        t->as_string()) == kTypes.end()) {
+        "",       "DirectoryOrCreate", "Directory",  "FileOrCreate", "File",
+        "Socket", "CharDevice",        "BlockDevice"};
+    if (const json::Value* t = s.get("type");
+        t != nullptr && t->is_string() &&
+        std::find(kTypes.begin(), kTypes.end(), t->as_string()) == kTypes.end()) {
       out.push_back(api::field_not_supported(api::field_child(sp, "type"), *t, kTypes));
     }
   } else if (kind == "secret") {
@@ -867,8 +893,9 @@ std::vector<std::string> env_name_errors(std::string_view name) {
   }
   for (unsigned char c : name) {
     if (c > 127 || std::isprint(c) == 0 || c == '=') {
-      errs.emplace_back("a valid environment variable name must consist only of printable ASCII "
-                        "characters other than '='");
+      errs.emplace_back(
+          "a valid environment variable name must consist only of printable ASCII "
+          "characters other than '='");
       break;
     }
   }
@@ -894,10 +921,15 @@ Causes validate_key_selector(const json::Value& sel, const std::string& path, bo
 }
 
 Causes validate_field_ref(const json::Value& ref, const std::string& path) {
-  static const std::vector<std::string> kPaths = {
-      "metadata.name", "metadata.namespace", "metadata.uid",    "spec.nodeName",
-      "spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP",
-      "status.podIPs"};
+  static const std::vector<std::string> kPaths = {"metadata.name",
+                                                  "metadata.namespace",
+                                                  "metadata.uid",
+                                                  "spec.nodeName",
+                                                  "spec.serviceAccountName",
+                                                  "status.hostIP",
+                                                  "status.hostIPs",
+                                                  "status.podIP",
+                                                  "status.podIPs"};
   Causes out;
   std::string api_version = str(ref, "apiVersion");
   std::string field_path = str(ref, "fieldPath");
@@ -910,14 +942,15 @@ Causes validate_field_ref(const json::Value& ref, const std::string& path) {
     return out;
   }
   auto subscripted = [&](std::string_view prefix) {
-    return field_path.size() > prefix.size() + 3 && field_path.compare(0, prefix.size(), prefix) == 0 &&
-           field_path[prefix.size()] == '[';
+    return field_path.size() > prefix.size() + 3 &&
+           field_path.compare(0, prefix.size(), prefix) == 0 && field_path[prefix.size()] == '[';
   };
   if (subscripted("metadata.labels") || subscripted("metadata.annotations")) {
     return out;
   }
   if (std::find(kPaths.begin(), kPaths.end(), field_path) == kPaths.end()) {
-    out.push_back(api::field_not_supported(api::field_child(path, "fieldPath"), field_path, kPaths));
+    out.push_back(
+        api::field_not_supported(api::field_child(path, "fieldPath"), field_path, kPaths));
   }
   return out;
 }
@@ -948,8 +981,8 @@ Causes validate_env(const json::Value& env, const std::string& path) {
     if (const json::Value* r = from->get("resourceFieldRef"); r != nullptr && !r->is_null()) {
       ++sources;
       if (r->string_or("resource").empty()) {
-        out.push_back(api::field_required(api::field_child(api::field_child(fp, "resourceFieldRef"),
-                                                           "resource")));
+        out.push_back(api::field_required(
+            api::field_child(api::field_child(fp, "resourceFieldRef"), "resource")));
       }
     }
     if (const json::Value* r = from->get("configMapKeyRef"); r != nullptr && !r->is_null()) {
@@ -997,7 +1030,8 @@ Causes validate_env_from(const json::Value& env_from, const std::string& path) {
       }
     }
     if (sources == 0) {
-      out.push_back(api::field_invalid(idx, "", "must specify one of: `configMapRef` or `secretRef`"));
+      out.push_back(
+          api::field_invalid(idx, "", "must specify one of: `configMapRef` or `secretRef`"));
     } else if (sources > 1) {
       out.push_back(
           api::field_invalid(idx, "", "may not have more than one field specified at a time"));
@@ -1026,24 +1060,24 @@ Causes validate_volume_mounts(const json::Value& mounts, const std::set<std::str
       out.push_back(api::field_required(api::field_child(idx, "mountPath")));
     }
     if (mountpoints.count(mount_path) != 0) {
-      out.push_back(api::field_invalid(api::field_child(idx, "mountPath"), mount_path,
-                                       "must be unique"));
+      out.push_back(
+          api::field_invalid(api::field_child(idx, "mountPath"), mount_path, "must be unique"));
     }
     mountpoints.insert(mount_path);
     std::string sub = str(m, "subPath");
     if (!sub.empty()) {
       if (sub.front() == '/') {
-        out.push_back(api::field_invalid(api::field_child(path, "subPath"), sub,
-                                         "must be a relative path"));
+        out.push_back(
+            api::field_invalid(api::field_child(path, "subPath"), sub, "must be a relative path"));
       }
       std::size_t start = 0;
       while (start <= sub.size()) {
         std::size_t end = sub.find('/', start);
-        std::string part = sub.substr(start, end == std::string::npos ? std::string::npos
-                                                                      : end - start);
+        std::string part =
+            sub.substr(start, end == std::string::npos ? std::string::npos : end - start);
         if (part == "..") {
-          out.push_back(api::field_invalid(api::field_child(path, "subPath"), sub,
-                                           "must not contain '..'"));
+          out.push_back(
+              api::field_invalid(api::field_child(path, "subPath"), sub, "must not contain '..'"));
           break;
         }
         if (end == std::string::npos) {
@@ -1096,8 +1130,9 @@ Causes validate_handler(const json::Value& handler, const std::string& path, boo
     } else if (kind == "sleep") {
       std::int64_t seconds = num(*h, "seconds");
       if (seconds < 0) {
-        out.push_back(api::field_invalid(api::field_child(hp, "seconds"), seconds,
-                                         "must be non-negative and less than terminationGracePeriodSeconds."));
+        out.push_back(api::field_invalid(
+            api::field_child(hp, "seconds"), seconds,
+            "must be non-negative and less than terminationGracePeriodSeconds."));
       }
     }
   }
@@ -1115,7 +1150,8 @@ Causes validate_probe(const json::Value& container, std::string_view key, const 
     return out;
   }
   if (init) {
-    out.push_back(api::field_forbidden(path, "may not be set for init containers without restartPolicy=Always"));
+    out.push_back(api::field_forbidden(
+        path, "may not be set for init containers without restartPolicy=Always"));
     return out;
   }
   append(out, validate_handler(*probe, path, false));
@@ -1136,8 +1172,8 @@ Causes validate_probe(const json::Value& container, std::string_view key, const 
   if (key != "readinessProbe") {
     std::int64_t success = num(*probe, "successThreshold");
     if (success != 1) {
-      out.push_back(api::field_invalid(api::field_child(path, "successThreshold"), success,
-                                       "must be 1"));
+      out.push_back(
+          api::field_invalid(api::field_child(path, "successThreshold"), success, "must be 1"));
     }
   }
   return out;
@@ -1256,9 +1292,10 @@ Causes validate_init_containers(const json::Value& init, const json::Value& cont
       out.push_back(api::field_required(api::field_child(idx, "image")));
     }
     bool sidecar = str(c, "restartPolicy") == "Always";
-    if (const json::Value* rp = c.get("restartPolicy"); rp != nullptr && !rp->is_null() && !sidecar) {
-      out.push_back(api::field_not_supported(api::field_child(idx, "restartPolicy"), *rp,
-                                             {"Always"}));
+    if (const json::Value* rp = c.get("restartPolicy");
+        rp != nullptr && !rp->is_null() && !sidecar) {
+      out.push_back(
+          api::field_not_supported(api::field_child(idx, "restartPolicy"), *rp, {"Always"}));
     }
     if (sidecar) {
       append(out, validate_lifecycle(c, api::field_child(idx, "lifecycle")));
@@ -1297,13 +1334,13 @@ Causes host_port_conflicts(const json::Value& containers, const std::string& pat
       if (hp == 0) {
         continue;
       }
-      std::string key = fmt::format("{}/{}/{}", str(ports[pi], "protocol"),
-                                    str(ports[pi], "hostIP"), hp);
+      std::string key =
+          fmt::format("{}/{}/{}", str(ports[pi], "protocol"), str(ports[pi], "hostIP"), hp);
       if (seen.count(key) != 0) {
         out.push_back(api::field_duplicate(
-            api::field_child(api::field_index(api::field_child(api::field_index(path, ci), "ports"),
-                                              pi),
-                             "hostPort"),
+            api::field_child(
+                api::field_index(api::field_child(api::field_index(path, ci), "ports"), pi),
+                "hostPort"),
             key));
       }
       seen.insert(key);
@@ -1334,8 +1371,9 @@ Causes validate_tolerations(const json::Value& tolerations, const std::string& p
     }
     if (const json::Value* ts = t.get("tolerationSeconds");
         ts != nullptr && !ts->is_null() && effect != "NoExecute") {
-      out.push_back(api::field_invalid(api::field_child(idx, "effect"), effect,
-                                       "effect must be 'NoExecute' when `tolerationSeconds` is set"));
+      out.push_back(
+          api::field_invalid(api::field_child(idx, "effect"), effect,
+                             "effect must be 'NoExecute' when `tolerationSeconds` is set"));
     }
     if (op == "Equal" || op.empty()) {
       auto errs = api::is_valid_label_value(value);
@@ -1369,7 +1407,8 @@ Causes validate_pod_spec(const json::Value& spec, const std::string& path,
   Causes out;
   std::set<std::string> volumes;
   append(out, validate_volumes(spec["volumes"], api::field_child(path, "volumes"), volumes));
-  append(out, validate_containers(spec["containers"], volumes, api::field_child(path, "containers")));
+  append(out,
+         validate_containers(spec["containers"], volumes, api::field_child(path, "containers")));
   append(out, validate_init_containers(spec["initContainers"], spec["containers"], volumes,
                                        api::field_child(path, "initContainers")));
   append(out, host_port_conflicts(spec["containers"], api::field_child(path, "containers")));
@@ -1385,8 +1424,8 @@ Causes validate_pod_spec(const json::Value& spec, const std::string& path,
   const json::Array& secrets = arr(spec, "imagePullSecrets");
   for (std::size_t i = 0; i < secrets.size(); ++i) {
     if (secrets[i].string_or("name").empty()) {
-      out.push_back(api::field_required(
-          api::field_child(api::field_index(api::field_child(path, "imagePullSecrets"), i), "name")));
+      out.push_back(api::field_required(api::field_child(
+          api::field_index(api::field_child(path, "imagePullSecrets"), i), "name")));
     }
   }
   if (std::string sa = str(spec, "serviceAccountName"); !sa.empty()) {
@@ -1434,8 +1473,8 @@ Causes validate_pod_template(const json::Value& template_spec, const std::string
   const json::Value& meta = template_spec["metadata"];
   std::string meta_path = api::field_child(path, "metadata");
   append(out, api::validate_labels(meta["labels"], api::field_child(meta_path, "labels")));
-  append(out,
-         api::validate_annotations(meta["annotations"], api::field_child(meta_path, "annotations")));
+  append(out, api::validate_annotations(meta["annotations"],
+                                        api::field_child(meta_path, "annotations")));
   PodSpecOptions opts;
   opts.is_template = true;
   append(out, validate_pod_spec(template_spec["spec"], api::field_child(path, "spec"), opts));

@@ -2,8 +2,6 @@
 // Data-driven strategy cases: every JSON file under tests/data/registry/strategies holds upstream's
 // expectations as data (defaulted objects, validation messages, Table cells, field selector
 // values), and this runner checks the built-in strategies against them.
-#include "strategies.hpp"
-
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -12,6 +10,7 @@
 #include "skiff/api/validation.hpp"
 
 #include "registry_test_util.hpp"
+#include "strategies.hpp"
 
 namespace {
 
@@ -45,8 +44,8 @@ TimePoint time_of(const Value& c) {
 
 std::vector<std::string> files() {
   std::vector<std::string> out;
-  for (const auto& e : std::filesystem::directory_iterator(
-           skiff::testing::registry_data_path("strategies"))) {
+  for (const auto& e :
+       std::filesystem::directory_iterator(skiff::testing::registry_data_path("strategies"))) {
     if (e.path().extension() == ".json") {
       out.push_back(e.path().string());
     }
@@ -78,8 +77,9 @@ std::string subset_diff(const Value& want, const Value& got, const std::string& 
     }
     return out;
   }
-  return json_diff(want, got).empty() ? "" : path + ": " + skiff::json::serialize(got) + " vs " +
-                                                 skiff::json::serialize(want) + "\n";
+  return json_diff(want, got).empty() ? ""
+                                      : path + ": " + skiff::json::serialize(got) + " vs " +
+                                            skiff::json::serialize(want) + "\n";
 }
 
 }  // namespace
@@ -139,8 +139,8 @@ TEST_CASE("strategy cases from test data") {
       if (const Value* first = c.get("first")) {
         // Only the default (non-wide) columns are given.
         skiff::json::Array head(cells.as_array().begin(),
-                                cells.as_array().begin() +
-                                    static_cast<std::ptrdiff_t>(std::min(first->size(), cells.size())));
+                                cells.as_array().begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                               first->size(), cells.size())));
         CHECK(json_diff(Value(head), *first) == "");
       } else {
         CHECK(json_diff(cells, c["cells"]) == "");

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Strategy behaviour that is not a plain data case: the kind -> strategy mapping over the whole
 // catalog, Table shape for every built-in kind, pod graceful deletion, bad input.
-#include "strategies.hpp"
-
 #include <string>
 
 #include "skiff/registry/catalog.hpp"
 
 #include "registry_test_util.hpp"
+#include "strategies.hpp"
 
 using skiff::json::Value;
 using skiff::registry::GroupVersionKind;
@@ -23,8 +22,8 @@ TEST_CASE("every built-in kind has a Table whose rows match its columns") {
     // An object with nothing but metadata still prints (every field missing), and so does one
     // whose fields have the wrong JSON types.
     Value bare = Value(skiff::json::Object{{"apiVersion", t->group_version()},
-                                          {"kind", t->gvk.kind},
-                                          {"metadata", skiff::json::Object{{"name", "x"}}}});
+                                           {"kind", t->gvk.kind},
+                                           {"metadata", skiff::json::Object{{"name", "x"}}}});
     CHECK(t->strategy->cells(bare, now).size() == t->columns.size());
     Value odd = bare;
     odd["spec"] = "wrong";
