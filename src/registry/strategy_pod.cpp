@@ -200,8 +200,8 @@ public:
 
   Causes validate(const json::Value& pod) const override {
     Causes out = validate_pod_spec(pod["spec"], "spec");
-    if (pod["spec"]["ephemeralContainers"].size() > 0 &&
-        pod["metadata"].string_or("creationTimestamp").empty()) {
+    // validate() runs for creates only; ephemeral containers are added through their subresource.
+    if (pod["spec"]["ephemeralContainers"].size() > 0) {
       out.push_back(api::field_forbidden("spec.ephemeralContainers", "cannot be set on create"));
     }
     return out;
