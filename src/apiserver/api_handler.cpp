@@ -104,8 +104,9 @@ struct ApiHandler::Impl {
       pretty = parse_bool_param(*p);
     }
     extra.emplace_back("Content-Type", std::string(kJsonType));
-    co_await res.send(code, std::move(extra),
-                      pretty ? json::serialize_pretty(value) + "\n" : json::serialize(value));
+    // Named, not a ?: temporary inside the co_await (GCC 12 destroys those twice).
+    std::string body = pretty ? json::serialize_pretty(value) + "\n" : json::serialize(value);
+    co_await res.send(code, std::move(extra), std::move(body));
   }
 
   static awaitable<void> send_value(ApiResponder& res, int code, const json::Value& value,
@@ -395,10 +396,9 @@ struct ApiHandler::Impl {
                            req);
       co_return;
     }
-    co_await send_status(res, 503, "ServiceUnavailable",
-                         fmt::format("{} is not available: no node agent serves {} yet", base,
-                                     node.empty() ? std::string("this object") : node),
-                         req);
+    std::string message = fmt::format("{} is not available: no node agent serves {} yet", base,
+                                      node.empty() ? std::string("this object") : node);
+    co_await send_status(res, 503, "ServiceUnavailable", message, req);
   }
 
   // ---- verbs ----

@@ -316,7 +316,10 @@ awaitable<Result<WriteResult>> Registry::Impl::create(ResourceTypePtr type, std:
   } else {
     meta.as_object().erase("generation");
   }
-  if (type->has_status) {
+  // Upstream order: defaults, then PrepareForCreate (which drops client-set status: a kubelet
+  // registering a Node is the exception, its status is kept), then validation.
+  type->strategy->apply_defaults(object);
+  if (type->has_status && !is_kind(*type, "", "Node")) {
     object.as_object().erase("status");
   }
   type->strategy->prepare_for_create(object);
@@ -413,9 +416,19 @@ awaitable<Result<WriteResult>> Registry::Impl::store_update(ResourceTypePtr type
     }
   }
   meta.as_object().erase("selfLink");
-  if (subresource == "status") {
-    // Only status changes through /status; metadata and everything else stay as stored, except
-    // annotations and labels? Upstream status strategies keep the old object except status.
+  if (subresource == "finalize") {
+    // Namespaces: only spec.finalizers changes through /finalize.
+    json::Value merged = old;
+    if (const json::Value* fin = object.get_path({"spec", "finalizers"})) {
+      merged["spec"]["finalizers"] = *fin;
+    } else if (json::Value* spec = merged.get("spec")) {
+      spec->as_object().erase("finalizers");
+    }
+    merged["metadata"]["resourceVersion"] = object["metadata"]["resourceVersion"];
+    object = std::move(merged);
+  } else if (subresource == "status") {
+    // Only status changes through /status; everything else stays as stored (upstream's status
+    // strategies keep the old object but its status).
     json::Value merged = old;
     if (const json::Value* st = object.get("status")) {
       merged["status"] = *st;
@@ -433,6 +446,14 @@ awaitable<Result<WriteResult>> Registry::Impl::store_update(ResourceTypePtr type
         object["status"] = *st;
       } else {
         object.as_object().erase("status");
+      }
+    }
+    if (is_kind(*type, "", "Namespace")) {
+      // spec.finalizers changes only through /finalize.
+      if (const json::Value* fin = old.get_path({"spec", "finalizers"})) {
+        object["spec"]["finalizers"] = *fin;
+      } else if (json::Value* spec = object.get("spec")) {
+        spec->as_object().erase("finalizers");
       }
     }
     type->strategy->prepare_for_update(object, old);
@@ -530,6 +551,11 @@ awaitable<Result<bool>> Registry::Impl::delete_at(const ResourceType&, std::stri
 }
 
 TimePoint Registry::Impl::options_now() const { return options.now(); }
+
+bool Registry::Impl::is_kind(const ResourceType& type, std::string_view group,
+                             std::string_view kind) {
+  return !type.custom && type.gvk.group == group && type.gvk.kind == kind;
+}
 
 bool Registry::Impl::is_crd(const ResourceType& type) {
   return !type.custom && type.gvk.group == "apiextensions.k8s.io" &&

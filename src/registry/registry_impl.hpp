@@ -32,6 +32,8 @@ struct Registry::Impl {
                                       const json::Value* old) const;
 
   TimePoint options_now() const;
+  /// A built-in kind of `group`.
+  static bool is_kind(const ResourceType& type, std::string_view group, std::string_view kind);
   /// The apiextensions CustomResourceDefinition type (its writes update the catalog).
   static bool is_crd(const ResourceType& type);
   /// Deletes every object of a CRD's resource (in one revision), before the CRD itself goes.
