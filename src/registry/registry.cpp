@@ -586,6 +586,7 @@ Registry::~Registry() = default;
 
 Catalog& Registry::catalog() noexcept { return impl_->catalog; }
 kv::Store& Registry::store() noexcept { return impl_->store; }
+std::int64_t Registry::current_revision() const { return impl_->store.current_revision(); }
 const RegistryOptions& Registry::options() const noexcept { return impl_->options; }
 
 awaitable<Result<json::Value>> Registry::get(ResourceTypePtr type, std::string ns, std::string name,
