@@ -361,6 +361,10 @@ awaitable<Result<WriteResult>> Registry::Impl::create(ResourceTypePtr type, std:
     }
     auto alloc = allocate(*type, object, nullptr);
     if (!alloc) {
+      // An existing object explains a taken address better than the address does.
+      if (auto existing = read(key); existing && *existing) {
+        co_return detail::already_exists(*type, name);
+      }
       co_return alloc.error();
     }
     kv::TxnRequest txn;
