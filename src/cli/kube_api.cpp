@@ -44,6 +44,18 @@ T run_now(boost::asio::awaitable<T> task) {
   return std::move(*out);
 }
 
+// A start-up write the datastore refused: a full disk is named as such (the store's own text is
+// etcd's "database space exceeded", which says nothing to someone reading a unit's log).
+Error startup_write_error(Error e, std::string_view what, const std::string& data_dir) {
+  if (e.message.find(kv::kErrNoSpace) != std::string::npos) {
+    e.message = fmt::format("cannot {}: the disk is full ({}); free space under {} and start again",
+                            what, e.message, data_dir);
+  } else {
+    e.message = fmt::format("cannot {}: {}", what, e.message);
+  }
+  return e;
+}
+
 // The first address of an IPv4 CIDR: the `kubernetes` service's ClusterIP.
 std::string first_service_ip(const std::string& cidr) {
   std::string base = cidr.substr(0, cidr.find('/'));
@@ -174,7 +186,7 @@ Result<std::unique_ptr<KubeApi>> KubeApi::start(const ServerConfig& config, kv::
     return loaded.error();
   }
   if (auto ns = run_now(impl->registry->ensure_system_namespaces()); !ns) {
-    return ns.error();
+    return startup_write_error(ns.error(), "create the system namespaces", config.data_dir);
   }
 
   pki::ServerPkiOptions po;
@@ -221,7 +233,7 @@ Result<std::unique_ptr<KubeApi>> KubeApi::start(const ServerConfig& config, kv::
                                                    advertise_address(config.bind_address),
                                                    impl->server->port()));
       !svc) {
-    return svc.error();
+    return startup_write_error(svc.error(), "write the kubernetes Service", config.data_dir);
   }
 
   // The URL clients use: loopback unless the API is bound to one specific address.
