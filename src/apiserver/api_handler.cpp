@@ -410,6 +410,22 @@ struct ApiHandler::Impl {
     if (auto rv = req.param("resourceVersion")) {
       opts.resource_version = std::string(*rv);
     }
+    bool pretty = false;
+    if (auto p = req.param("pretty")) {
+      pretty = parse_bool_param(*p);
+    }
+    if (neg.output == Output::kJson && !pretty && sub != "scale") {
+      // Only serialized: the stored text is served without a parse.
+      auto text = co_await registry.get_json(type, info.ns, info.name, opts);
+      if (!text) {
+        co_await send_error(res, text.error(), req);
+        co_return;
+      }
+      HeaderList headers;
+      headers.emplace_back("Content-Type", std::string(kJsonType));
+      co_await res.send(200, std::move(headers), std::move(*text));
+      co_return;
+    }
     auto object = co_await registry.get(type, info.ns, info.name, sub, opts);
     if (!object) {
       co_await send_error(res, object.error(), req);
@@ -474,9 +490,28 @@ struct ApiHandler::Impl {
       co_await send_error(res, opts.error(), req);
       co_return;
     }
+    bool pretty = false;
+    if (auto p = req.param("pretty")) {
+      pretty = parse_bool_param(*p);
+    }
+    opts->json_text = neg.output == Output::kJson && !pretty;
     auto list = co_await registry.list(type, info.ns, std::move(*opts));
     if (!list) {
       co_await send_error(res, list.error(), req);
+      co_return;
+    }
+    if (list->raw) {
+      // Items arrive as JSON text: the list is assembled around them, never parsed.
+      std::string body;
+      body.reserve(list->raw_items.size() + 160);
+      body.append("{\"kind\":").append(json::quote(type->list_kind));
+      body.append(",\"apiVersion\":").append(json::quote(type->group_version()));
+      body.append(",\"metadata\":").append(json::serialize(list_metadata(*list)));
+      body.append(",\"items\":[").append(list->raw_items).append("]}");
+      list->raw_items = std::string();
+      HeaderList headers;
+      headers.emplace_back("Content-Type", std::string(kJsonType));
+      co_await res.send(200, std::move(headers), std::move(body));
       co_return;
     }
     if (neg.output == Output::kTable) {

@@ -124,6 +124,8 @@ awaitable<Result<ListResult>> Registry::list(ResourceTypePtr type, std::string n
   }
 
   ListResult out;
+  out.raw = options.json_text && selection->everything();
+  const std::string raw_prefix = out.raw ? detail::served_json_prefix(*type) : std::string();
   const std::string end = kv::prefix_end(prefix);
   std::int64_t want = options.limit > 0 ? options.limit : 0;
   std::string next = start;
@@ -136,7 +138,8 @@ awaitable<Result<ListResult>> Registry::list(ResourceTypePtr type, std::string n
     req.range_end = end;
     req.revision = revision;
     if (want > 0) {
-      std::int64_t remaining = want - static_cast<std::int64_t>(out.items.size());
+      std::int64_t remaining =
+          want - static_cast<std::int64_t>(out.items.size() + out.raw_count);
       req.limit = selection->everything() ? remaining : std::max(remaining, kChunk);
     }
     auto r = store.range(req);
@@ -164,9 +167,32 @@ awaitable<Result<ListResult>> Registry::list(ResourceTypePtr type, std::string n
       total_count = r->count;
     }
     bool filled = false;
+    if (out.raw) {
+      std::size_t bytes = out.raw_items.size();
+      for (const auto& kv : r->kvs) {
+        bytes += kv.value.size() + 40;  // the spliced resourceVersion and a comma
+      }
+      out.raw_items.reserve(bytes);
+    }
     for (std::size_t i = 0; i < r->kvs.size(); ++i) {
       auto& kv = r->kvs[i];
       last_key = kv.key;
+      if (out.raw) {
+        if (out.raw_count++ > 0) {
+          out.raw_items.push_back(',');
+        }
+        if (auto ok = detail::stored_to_json(*type, raw_prefix, kv.value, kv.mod_revision,
+                                             out.raw_items);
+            !ok) {
+          co_return ok.error();
+        }
+        if (want > 0 && static_cast<std::int64_t>(out.raw_count) >= want) {
+          filled = true;
+          more = i + 1 < r->kvs.size() || r->more;
+          break;
+        }
+        continue;
+      }
       auto object = detail::decode_stored(*type, kv.value, kv.mod_revision);
       if (!object) {
         co_return object.error();
@@ -191,7 +217,8 @@ awaitable<Result<ListResult>> Registry::list(ResourceTypePtr type, std::string n
     resume.push_back('\0');
     out.continue_token = encode_continue(revision, resume);
     if (selection->everything() && options.continue_token.empty() && total_count >= 0) {
-      out.remaining_item_count = total_count - static_cast<std::int64_t>(out.items.size());
+      out.remaining_item_count =
+          total_count - static_cast<std::int64_t>(out.items.size() + out.raw_count);
     }
   }
   co_return out;

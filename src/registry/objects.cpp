@@ -298,6 +298,37 @@ Result<json::Value> decode_stored(const ResourceType& type, std::string_view val
   return parsed;
 }
 
+std::string served_json_prefix(const ResourceType& type) {
+  if (!type.custom && type.gvk.kind == "Event") {
+    return {};
+  }
+  return fmt::format("{{\"apiVersion\":{},\"kind\":{},\"metadata\":{{",
+                     json::quote(type.group_version()), json::quote(type.gvk.kind));
+}
+
+Result<void> stored_to_json(const ResourceType& type, const std::string& prefix,
+                            std::string_view value, std::int64_t revision, std::string& out) {
+  // Objects written by encode_for_storage() in the served version start with exactly `prefix`;
+  // the rest is copied, so a list costs a copy per item instead of a parse and a serialize.
+  if (!prefix.empty() && value.size() > prefix.size() && value.starts_with(prefix)) {
+    std::string rv = std::to_string(revision);
+    out.append(prefix);
+    out.append("\"resourceVersion\":\"").append(rv).append("\"");
+    std::string_view rest = value.substr(prefix.size());
+    if (rest.front() != '}') {
+      out.push_back(',');
+    }
+    out.append(rest);
+    return {};
+  }
+  auto object = decode_stored(type, value, revision);
+  if (!object) {
+    return object.error();
+  }
+  out.append(json::serialize(*object));
+  return {};
+}
+
 Result<std::int64_t> parse_resource_version(std::string_view rv) {
   if (rv.empty()) {
     return std::int64_t{0};

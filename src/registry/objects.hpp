@@ -50,6 +50,18 @@ std::string encode_for_storage(const ResourceType& type, json::Value object);
 Result<json::Value> decode_stored(const ResourceType& type, std::string_view value,
                                   std::int64_t revision);
 
+/// The start every stored object of `type` has when it is already in the served form (apiVersion
+/// and kind of `type`, then metadata): `{"apiVersion":"v1","kind":"ConfigMap","metadata":{`.
+/// Empty for kinds whose stored form always needs a conversion (events).
+std::string served_json_prefix(const ResourceType& type);
+
+/// decode_stored() then serialize, without parsing when `value` starts with `prefix` (non-empty):
+/// the resourceVersion is spliced in as metadata's first member. Same JSON members either way
+/// (their order within metadata differs, which JSON does not define).
+/// Appends the text to `out`.
+Result<void> stored_to_json(const ResourceType& type, const std::string& prefix,
+                            std::string_view value, std::int64_t revision, std::string& out);
+
 /// Converts `object` (any served version of the type's resource) to `version` of it. Same-shape
 /// versions only change apiVersion.
 void convert_version(const ResourceType& type, json::Value& object, std::string_view version);

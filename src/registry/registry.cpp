@@ -606,6 +606,26 @@ awaitable<Result<json::Value>> Registry::get(ResourceTypePtr type, std::string n
   co_return object;
 }
 
+awaitable<Result<std::string>> Registry::get_json(ResourceTypePtr type, std::string ns,
+                                                  std::string name, GetOptions options) {
+  (void)options;  // as get()
+  auto kv = impl_->read(object_key(*type, ns, name));
+  if (!kv) {
+    co_return kv.error();
+  }
+  if (!*kv) {
+    co_return detail::not_found(*type, name);
+  }
+  std::string out;
+  out.reserve((*kv)->value.size() + 40);
+  if (auto ok = detail::stored_to_json(*type, detail::served_json_prefix(*type), (*kv)->value,
+                                       (*kv)->mod_revision, out);
+      !ok) {
+    co_return ok.error();
+  }
+  co_return out;
+}
+
 awaitable<Result<WriteResult>> Registry::create(ResourceTypePtr type, std::string ns,
                                                 json::Value object, WriteOptions options) {
   co_return co_await impl_->create(std::move(type), std::move(ns), std::move(object),

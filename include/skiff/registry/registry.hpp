@@ -84,10 +84,18 @@ struct ListOptions {
   std::string continue_token;  ///< from a previous page
   std::optional<std::string> resource_version;
   std::string resource_version_match;  ///< "", "NotOlderThan", "Exact"
+  /// The caller serializes the items as JSON: without selectors the result then carries them as
+  /// JSON text in `raw_items` (no parse per item) and `items` stays empty.
+  bool json_text = false;
 };
 
 struct ListResult {
   json::Array items;                 ///< full objects, resourceVersion set
+  /// Instead, with `raw`: the items' JSON texts joined by commas (the inside of the items array),
+  /// `raw_count` of them.
+  std::string raw_items;
+  std::size_t raw_count = 0;
+  bool raw = false;
   std::int64_t revision = 0;         ///< the list's resourceVersion
   std::string continue_token;        ///< empty on the last page
   std::optional<std::int64_t> remaining_item_count;
@@ -167,6 +175,10 @@ class Registry {
   boost::asio::awaitable<Result<json::Value>> get(ResourceTypePtr type, std::string ns,
                                                   std::string name, std::string subresource,
                                                   GetOptions options);
+  /// The same object (main resource or "status") as JSON text, for callers that only serialize
+  /// it: objects stored in the served version are not parsed. Errors as get().
+  boost::asio::awaitable<Result<std::string>> get_json(ResourceTypePtr type, std::string ns,
+                                                       std::string name, GetOptions options);
 
   boost::asio::awaitable<Result<ListResult>> list(ResourceTypePtr type, std::string ns,
                                                   ListOptions options);

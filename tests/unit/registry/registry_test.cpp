@@ -648,3 +648,70 @@ TEST_CASE("versions of one resource convert: HPA v1/v2 and core/events.k8s.io Ev
   CHECK((*back)["note"] == Value("started container"));
   CHECK((*back)["regarding"]["name"] == Value("p"));
 }
+
+TEST_CASE("JSON text of gets and lists equals the parsed objects, also across conversions",
+          "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  f.create(cms, "default", configmap("a", R"({"x":"1"})"));
+  f.create(cms, "default", configmap("b"));
+  f.create(cms, "kube-system", configmap("c"));
+  auto hpa_v1 = f.type("autoscaling", "v1", "horizontalpodautoscalers");
+  auto hpa_v2 = f.type("autoscaling", "v2", "horizontalpodautoscalers");
+  f.create(hpa_v1, "default", parse(R"({"apiVersion":"autoscaling/v1","kind":"HorizontalPodAutoscaler",
+    "metadata":{"name":"h"},"spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"},
+    "minReplicas":1,"maxReplicas":5,"targetCPUUtilizationPercentage":70}})"));
+  auto new_events = f.type("events.k8s.io", "v1", "events");
+  f.create(new_events, "default", parse(R"({"apiVersion":"events.k8s.io/v1","kind":"Event",
+    "metadata":{"name":"e1"},"eventTime":"2026-01-02T03:04:05.000000Z","reason":"Started",
+    "note":"n","type":"Normal","action":"Start","reportingController":"kubelet",
+    "reportingInstance":"node1","regarding":{"kind":"Pod","namespace":"default","name":"p"}})"));
+
+  // Served as stored (configmaps), converted (HPA v1 of a v2-stored object), renamed (events).
+  for (auto [type, name] : {std::pair{cms, "a"}, std::pair{hpa_v1, "h"}, std::pair{hpa_v2, "h"},
+                            std::pair{new_events, "e1"}}) {
+    auto parsed = f.run(f.reg->get(type, "default", name, "", {}));
+    REQUIRE(parsed);
+    auto text = f.run(f.reg->get_json(type, "default", name, {}));
+    REQUIRE(text);
+    CHECK(parse(*text) == *parsed);
+  }
+  auto missing = f.run(f.reg->get_json(cms, "default", "nope", {}));
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().reason == Reason::kNotFound);
+
+  for (auto [type, ns] : {std::pair{cms, ""}, std::pair{cms, "default"}, std::pair{hpa_v1, ""},
+                          std::pair{new_events, "default"}}) {
+    registry::ListOptions plain;
+    auto parsed = f.run(f.reg->list(type, ns, plain));
+    REQUIRE(parsed);
+    registry::ListOptions text_options;
+    text_options.json_text = true;
+    auto text = f.run(f.reg->list(type, ns, text_options));
+    REQUIRE(text);
+    REQUIRE(text->raw);
+    CHECK(text->items.empty());
+    CHECK(text->raw_count == parsed->items.size());
+    CHECK(parse("[" + text->raw_items + "]") == Value(parsed->items));
+    CHECK(text->revision == parsed->revision);
+  }
+
+  // Pages keep their count and token; a selector turns the text form off.
+  registry::ListOptions page;
+  page.json_text = true;
+  page.limit = 2;
+  auto p1 = f.run(f.reg->list(cms, "", page));
+  REQUIRE(p1);
+  CHECK(p1->raw_count == 2);
+  REQUIRE_FALSE(p1->continue_token.empty());
+  REQUIRE(p1->remaining_item_count);
+  CHECK(*p1->remaining_item_count == 1);
+  registry::ListOptions selected;
+  selected.json_text = true;
+  selected.label_selector = "x=1";
+  auto s = f.run(f.reg->list(cms, "default", selected));
+  REQUIRE(s);
+  CHECK_FALSE(s->raw);
+  REQUIRE(s->items.size() == 1);
+  CHECK(s->items[0]["metadata"]["name"] == Value("a"));
+}
