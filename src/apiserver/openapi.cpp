@@ -145,6 +145,16 @@ std::string list_definition_of(const ResourceType& t) {
   return def + "List";
 }
 
+// Custom resources take no strategic merge patch (there are no Go structs to carry its metadata):
+// their PATCH operations do not list it, which is also what tells kubectl's client-side apply to
+// send a JSON merge patch instead (it reads the operation's consumes in /openapi/v2).
+void without_strategic_merge(json::Value& patch_op) {
+  if (json::Value* content = patch_op.get_path({"requestBody", "content"});
+      content != nullptr && content->is_object()) {
+    content->as_object().erase("application/strategic-merge-patch+json");
+  }
+}
+
 void add_paths(json::Object& paths, const ResourceType& t) {
   std::string base = "/" + gv_path(t);
   std::string def = definition_of(t);
@@ -187,6 +197,9 @@ void add_paths(json::Object& paths, const ResourceType& t) {
   if (verb("patch")) {
     item_ops["patch"] = operation("patch", op_id("patch", t, t.namespaced, false, ""), gvk, def,
                                   true, true);
+    if (t.custom) {
+      without_strategic_merge(item_ops["patch"]);
+    }
   }
   if (verb("delete")) {
     item_ops["delete"] = operation("delete", op_id("delete", t, t.namespaced, false, ""), gvk,
@@ -227,6 +240,9 @@ void add_paths(json::Object& paths, const ResourceType& t) {
     if (has("patch")) {
       ops["patch"] = operation("patch", op_id("patch", t, t.namespaced, false, s.name), s.kind,
                                sub_def, true, true);
+      if (t.custom) {
+        without_strategic_merge(ops["patch"]);
+      }
     }
     json::Array params{path_param("name")};
     if (t.namespaced) {

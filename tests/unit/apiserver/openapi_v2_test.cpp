@@ -798,6 +798,15 @@ TEST_CASE("a custom resource added to the catalog appears in /openapi/v2 after t
   Msg patch = paths.at(item_path).msg(f::kItemPatch);
   CHECK(yaml_value(extensions(patch, f::kOpVendor)["x-kubernetes-group-version-kind"]) ==
         parse_json(R"({"group":"stable.example.com","version":"v1","kind":"CronTab"})"));
+  // kubectl's client-side apply picks its patch type from these: no strategic merge for custom
+  // resources (the server answers 415 to one), on the resource and on its status.
+  for (const std::string& p : {item_path, item_path + "/status"}) {
+    INFO(p);
+    auto consumes = paths.at(p).msg(f::kItemPatch).strs(f::kOpConsumes);
+    std::sort(consumes.begin(), consumes.end());
+    CHECK(consumes == std::vector<std::string>{"application/apply-patch+yaml", "application/json-patch+json",
+                                               "application/merge-patch+json"});
+  }
 
   std::map<std::string, Msg> defs;
   for (auto& [name, schema] : named(got.doc.msg(f::kDocDefinitions), 1)) {
