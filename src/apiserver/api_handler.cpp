@@ -161,7 +161,7 @@ struct ApiHandler::Impl {
       co_await send_status(res, 401, "Unauthorized", "Unauthorized", req);
       co_return;
     }
-    if (path.starts_with("/openapi/") || path == "/swagger-2.0.0.pb-v1") {
+    if (path.starts_with("/openapi/")) {
       co_await serve_openapi(req, res);
       co_return;
     }

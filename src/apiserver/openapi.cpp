@@ -289,6 +289,9 @@ void OpenApiCache::rebuild_locked() {
       }
       if (const registry::Node* list = builtin.find(list_definition_of(*t))) {
         roots.push_back(list);
+      } else if (const registry::Node* list_meta =
+                     builtin.find("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")) {
+        roots.push_back(list_meta);  // for the list definition add_list_definitions() makes
       }
       if (t->subresource("scale") != nullptr) {
         if (const registry::Node* scale = builtin.find("io.k8s.api.autoscaling.v1.Scale")) {
@@ -297,11 +300,14 @@ void OpenApiCache::rebuild_locked() {
       }
     }
     swagger.add_group_version(paths, roots);
+    json::Value schemas = registry::openapi_v3_schemas(roots);
+    add_list_definitions(schemas.as_object(), paths, "#/components/schemas/");
+    add_patch_definition(schemas.as_object());
     json::Value doc = json::Object{
         {"openapi", "3.0.0"},
         {"info", json::Object{{"title", "Kubernetes"}, {"version", kVersion}}},
         {"paths", std::move(paths)},
-        {"components", json::Object{{"schemas", registry::openapi_v3_schemas(roots)}}}};
+        {"components", json::Object{{"schemas", std::move(schemas)}}}};
     Doc d;
     d.body = json::serialize(doc);
     d.hash = content_hash(d.body);
@@ -386,11 +392,8 @@ OpenApiResponse OpenApiCache::serve(const OpenApiRequest& req) {
   std::lock_guard lock(mu_);
   rebuild_locked();
   OpenApiResponse out;
-  if (path == "/openapi/v2" || path == "/openapi/v2/" || path == "/swagger-2.0.0.pb-v1") {
-    // The old name only ever served protobuf.
-    SwaggerNegotiated neg = path == "/swagger-2.0.0.pb-v1"
-                                ? SwaggerNegotiated{SwaggerFormat::kProtobuf, kSwaggerProtobufOld}
-                                : negotiate_swagger(req.accept);
+  if (path == "/openapi/v2" || path == "/openapi/v2/") {
+    SwaggerNegotiated neg = negotiate_swagger(req.accept);
     if (neg.format == SwaggerFormat::kNone) {
       out.code = 406;
       return out;

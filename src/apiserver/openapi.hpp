@@ -5,9 +5,8 @@
 // rebuilt when the catalog changes (CRDs): `/openapi/v3` (the index of group-version documents, each
 // with a content hash) and `/openapi/v3/<api|apis/g>/<v>` (paths with their operations, whose PATCH
 // operations declare fieldValidation as kubectl checks, and components.schemas with
-// x-kubernetes-group-version-kind), plus `/openapi/v2` (and its old name `/swagger-2.0.0.pb-v1`):
-// the swagger 2.0 document of the whole API in JSON or gnostic protobuf (openapi_v2.hpp), built from
-// the same paths in the same rebuild.
+// x-kubernetes-group-version-kind), plus `/openapi/v2`: the swagger 2.0 document of the whole API
+// in JSON or gnostic protobuf (openapi_v2.hpp), built from the same paths in the same rebuild.
 //
 // Each document is built once per catalog generation (the first request after a change rebuilds
 // them all) and kept as bytes, with its gzip made on the first request that accepts it; requests
@@ -35,7 +34,7 @@ struct OpenApiResponse {
 
 /// What serve() reads of a GET: the path, the ?hash= parameter and three headers.
 struct OpenApiRequest {
-  std::string_view path;             ///< under /openapi/, or /swagger-2.0.0.pb-v1
+  std::string_view path;             ///< under /openapi/
   std::string_view hash;             ///< ?hash=
   std::string_view accept;           ///< picks JSON or protobuf for /openapi/v2
   std::string_view accept_encoding;  ///< gzip: the cached compressed bytes, Content-Encoding set
@@ -46,7 +45,7 @@ class OpenApiCache {
  public:
   explicit OpenApiCache(registry::Catalog& catalog);
 
-  /// Answers a GET of `path` (under /openapi/, or /swagger-2.0.0.pb-v1). `hash` is the ?hash=
+  /// Answers a GET of `path` (under /openapi/). `hash` is the ?hash=
   /// parameter: when it names the current v3 document, the answer may be cached forever. `accept`
   /// picks the representation of /openapi/v2 (JSON or protobuf; code 406 when neither is
   /// acceptable); the v3 documents are JSON whatever it says.

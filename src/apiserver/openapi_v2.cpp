@@ -221,7 +221,8 @@ void collect_refs(const json::Value& v, std::set<std::string>& out) {
 
 // The list definition of a kind whose schema model has none (custom resources), shaped as upstream
 // publishes CRD lists: apiVersion, items (required), kind, metadata.
-json::Value list_definition(const std::string& item_def, const json::Value& item) {
+json::Value list_definition(const std::string& item_def, const json::Value& item,
+                            std::string_view ref_prefix) {
   json::Array gvks;
   if (const json::Value* g = item.get("x-kubernetes-group-version-kind"); g != nullptr && g->is_array()) {
     for (const json::Value& e : g->as_array()) {
@@ -233,9 +234,9 @@ json::Value list_definition(const std::string& item_def, const json::Value& item
   json::Object props{
       {"apiVersion", json::Object{{"type", "string"}}},
       {"items", json::Object{{"type", "array"},
-                             {"items", json::Object{{"$ref", "#/definitions/" + item_def}}}}},
+                             {"items", json::Object{{"$ref", std::string(ref_prefix) + item_def}}}}},
       {"kind", json::Object{{"type", "string"}}},
-      {"metadata", json::Object{{"$ref", "#/definitions/" + std::string(kListMeta)}}}};
+      {"metadata", json::Object{{"$ref", std::string(ref_prefix) + std::string(kListMeta)}}}};
   return json::Object{{"type", "object"},
                       {"required", json::Array{"items"}},
                       {"properties", std::move(props)},
@@ -330,6 +331,35 @@ SwaggerNegotiated negotiate_swagger(std::string_view accept) {
   return {};
 }
 
+void add_list_definitions(json::Object& definitions, const json::Object& paths,
+                          std::string_view ref_prefix) {
+  std::set<std::string> refs;
+  for (const json::Member& m : paths) {
+    collect_refs(m.value, refs);
+  }
+  for (const std::string& ref : refs) {
+    if (!ref.starts_with(ref_prefix) || !ref.ends_with("List")) {
+      continue;
+    }
+    std::string name = ref.substr(ref_prefix.size());
+    std::string item = name.substr(0, name.size() - 4);
+    const json::Value* item_def = definitions.find(item);
+    if (definitions.find(name) == nullptr && item_def != nullptr) {
+      json::Value list = list_definition(item, *item_def, ref_prefix);
+      definitions.set(name, std::move(list));
+    }
+  }
+}
+
+void add_patch_definition(json::Object& definitions) {
+  if (definitions.find(kPatch) == nullptr) {
+    definitions.set(std::string(kPatch),
+                    json::Object{{"description", "The body of a PATCH request, in the format its "
+                                                 "Content-Type names."},
+                                 {"type", "object"}});
+  }
+}
+
 SwaggerBuilder::SwaggerBuilder(std::string version) : version_(std::move(version)) {}
 
 void SwaggerBuilder::add_group_version(const json::Object& v3_paths,
@@ -347,32 +377,8 @@ json::Value SwaggerBuilder::build() && {
   }
   json::Value definitions = registry::openapi_v2_definitions(roots_);
   json::Object& defs = definitions.as_object();
-  // Responses of custom resources' list operations name "<definition>List", which only exists for
-  // built-in kinds: add those lists so that every reference resolves.
-  std::set<std::string> refs;
-  for (const json::Member& m : paths_) {
-    collect_refs(m.value, refs);
-  }
-  constexpr std::string_view kDefs = "#/definitions/";
-  for (const std::string& ref : refs) {
-    if (!ref.starts_with(kDefs) || !ref.ends_with("List")) {
-      continue;
-    }
-    std::string name = ref.substr(kDefs.size());
-    std::string item = name.substr(0, name.size() - 4);
-    const json::Value* item_def = defs.find(item);
-    if (defs.find(name) == nullptr && item_def != nullptr) {
-      json::Value list = list_definition(item, *item_def);
-      defs.set(name, std::move(list));
-    }
-  }
-  // The PATCH operations' body: upstream names an empty struct, which the schema data has no node
-  // for (it carries no fields).
-  if (defs.find(kPatch) == nullptr) {
-    defs.set(std::string(kPatch),
-             json::Object{{"description", "The body of a PATCH request, in the format its Content-Type names."},
-                          {"type", "object"}});
-  }
+  add_list_definitions(defs, paths_, "#/definitions/");
+  add_patch_definition(defs);
   json::Value security_definitions = json::Object{
       {"BearerToken", json::Object{{"description", "Bearer Token authentication"},
                                    {"type", "apiKey"},

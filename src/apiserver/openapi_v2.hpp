@@ -48,6 +48,19 @@ class SwaggerBuilder {
   std::vector<const registry::Node*> roots_;
 };
 
+/// Adds the `<definition>List` definitions that operations in `paths` refer to (`$ref`s starting
+/// with `ref_prefix`: "#/definitions/" or "#/components/schemas/") and `definitions` lacks while it
+/// has the item: custom resources' lists, which the schema model has no node for. Shaped as
+/// upstream publishes them (apiVersion, items required, kind, metadata: ListMeta, which the caller
+/// makes sure is among the definitions).
+void add_list_definitions(json::Object& definitions, const json::Object& paths,
+                          std::string_view ref_prefix);
+
+/// Adds `io.k8s.apimachinery.pkg.apis.meta.v1.Patch` (the PATCH operations' body: upstream names an
+/// empty struct, which the schema data has no node for) to `definitions` unless it is there. Used
+/// for the v2 definitions and the v3 components.schemas alike.
+void add_patch_definition(json::Object& definitions);
+
 /// The swagger 2.0 document `swagger` (JSON as SwaggerBuilder builds it, or any swagger 2.0 JSON)
 /// encoded as gnostic's `openapi.v2.Document` protobuf message. Members the message has no field for
 /// are left out; `x-*` members become vendor_extension entries whose value is the YAML text of the
