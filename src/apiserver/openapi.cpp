@@ -328,7 +328,8 @@ void OpenApiCache::rebuild_locked() {
   v2_proto_.hash = v2_json_.hash;
   generation_ = snap->generation();
   auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
-  log::debug("apiserver", "openapi documents rebuilt for catalog generation {}: v3 {:.1f} ms, v2 {:.1f} ms "
+  log::debug("apiserver",
+             "openapi documents rebuilt for catalog generation {}: v3 {:.1f} ms, v2 {:.1f} ms "
              "({} bytes JSON, {} bytes protobuf)",
              generation_, ms(v3_done - started), ms(std::chrono::steady_clock::now() - v3_done),
              v2_json_.body.size(), v2_proto_.body.size());

@@ -10,7 +10,7 @@
 //
 // Each document is built once per catalog generation (the first request after a change rebuilds
 // them all) and kept as bytes, with its gzip made on the first request that accepts it; requests
-// copy the cached bytes and never re-serialize. `If-None-Match` naming the current ETag answers 304.
+// copy the cached bytes and never re-serialize. `If-None-Match` naming the current ETag: 304.
 //
 // Threads: serve() may be called from any thread; documents are built lazily under a mutex.
 

@@ -127,7 +127,8 @@ json::Value v2_operation(const json::Value& op) {
   }
   json::Array produces;
   std::set<std::string> seen_types;
-  if (const json::Value* responses = op.get("responses"); responses != nullptr && responses->is_object()) {
+  if (const json::Value* responses = op.get("responses");
+      responses != nullptr && responses->is_object()) {
     for (const json::Member& r : responses->as_object()) {
       for (json::Value& t : media_types(r.value["content"])) {
         if (seen_types.insert(t.as_string()).second) {
@@ -224,7 +225,8 @@ void collect_refs(const json::Value& v, std::set<std::string>& out) {
 json::Value list_definition(const std::string& item_def, const json::Value& item,
                             std::string_view ref_prefix) {
   json::Array gvks;
-  if (const json::Value* g = item.get("x-kubernetes-group-version-kind"); g != nullptr && g->is_array()) {
+  if (const json::Value* g = item.get("x-kubernetes-group-version-kind");
+      g != nullptr && g->is_array()) {
     for (const json::Value& e : g->as_array()) {
       gvks.emplace_back(json::Object{{"group", e["group"]},
                                      {"kind", std::string(e.string_or("kind")) + "List"},
@@ -233,8 +235,9 @@ json::Value list_definition(const std::string& item_def, const json::Value& item
   }
   json::Object props{
       {"apiVersion", json::Object{{"type", "string"}}},
-      {"items", json::Object{{"type", "array"},
-                             {"items", json::Object{{"$ref", std::string(ref_prefix) + item_def}}}}},
+      {"items",
+       json::Object{{"type", "array"},
+                    {"items", json::Object{{"$ref", std::string(ref_prefix) + item_def}}}}},
       {"kind", json::Object{{"type", "string"}}},
       {"metadata", json::Object{{"$ref", std::string(ref_prefix) + std::string(kListMeta)}}}};
   return json::Object{{"type", "object"},
@@ -286,7 +289,8 @@ SwaggerNegotiated negotiate_swagger(std::string_view accept) {
       continue;
     }
     AcceptClause c{media.substr(0, slash), media.substr(slash + 1)};
-    std::string_view params = semi == std::string_view::npos ? std::string_view() : part.substr(semi + 1);
+    std::string_view params =
+        semi == std::string_view::npos ? std::string_view() : part.substr(semi + 1);
     while (!params.empty()) {
       std::size_t next = params.find(';');
       std::string_view p = trim(params.substr(0, next));
@@ -303,9 +307,10 @@ SwaggerNegotiated negotiate_swagger(std::string_view accept) {
     c.specificity = c.type == "*" ? 0 : c.subtype == "*" ? 1 : 2;
     clauses.push_back(std::move(c));
   }
-  std::stable_sort(clauses.begin(), clauses.end(), [](const AcceptClause& a, const AcceptClause& b) {
-    return a.q != b.q ? a.q > b.q : a.specificity > b.specificity;
-  });
+  std::stable_sort(clauses.begin(), clauses.end(),
+                   [](const AcceptClause& a, const AcceptClause& b) {
+                     return a.q != b.q ? a.q > b.q : a.specificity > b.specificity;
+                   });
   struct Offer {
     std::string_view subtype;
     SwaggerFormat format;
@@ -354,8 +359,9 @@ void add_list_definitions(json::Object& definitions, const json::Object& paths,
 void add_patch_definition(json::Object& definitions) {
   if (definitions.find(kPatch) == nullptr) {
     definitions.set(std::string(kPatch),
-                    json::Object{{"description", "The body of a PATCH request, in the format its "
-                                                 "Content-Type names."},
+                    json::Object{{"description",
+                                  "The body of a PATCH request, in the format its "
+                                  "Content-Type names."},
                                  {"type", "object"}});
   }
 }
@@ -379,18 +385,17 @@ json::Value SwaggerBuilder::build() && {
   json::Object& defs = definitions.as_object();
   add_list_definitions(defs, paths_, "#/definitions/");
   add_patch_definition(defs);
-  json::Value security_definitions = json::Object{
-      {"BearerToken", json::Object{{"description", "Bearer Token authentication"},
-                                   {"type", "apiKey"},
-                                   {"name", "authorization"},
-                                   {"in", "header"}}}};
-  return json::Object{
-      {"swagger", "2.0"},
-      {"info", json::Object{{"title", "Kubernetes"}, {"version", version_}}},
-      {"paths", std::move(paths_)},
-      {"definitions", std::move(definitions)},
-      {"securityDefinitions", std::move(security_definitions)},
-      {"security", json::Array{json::Object{{"BearerToken", json::Array{}}}}}};
+  json::Value security_definitions =
+      json::Object{{"BearerToken", json::Object{{"description", "Bearer Token authentication"},
+                                                {"type", "apiKey"},
+                                                {"name", "authorization"},
+                                                {"in", "header"}}}};
+  return json::Object{{"swagger", "2.0"},
+                      {"info", json::Object{{"title", "Kubernetes"}, {"version", version_}}},
+                      {"paths", std::move(paths_)},
+                      {"definitions", std::move(definitions)},
+                      {"securityDefinitions", std::move(security_definitions)},
+                      {"security", json::Array{json::Object{{"BearerToken", json::Array{}}}}}};
 }
 
 }  // namespace skiff::apiserver

@@ -31,18 +31,19 @@ namespace skiff::apiserver {
 
 /// Collects the group-versions of one catalog generation into one swagger 2.0 document.
 class SwaggerBuilder {
- public:
+public:
   /// `version` is the server's gitVersion, shown as info.version.
   explicit SwaggerBuilder(std::string version);
 
   /// Adds one group-version: its OpenAPI v3 `paths` object as built for `/openapi/v3/<gv>` (read,
   /// not kept) and the definition roots of that document.
-  void add_group_version(const json::Object& v3_paths, const std::vector<const registry::Node*>& roots);
+  void add_group_version(const json::Object& v3_paths,
+                         const std::vector<const registry::Node*>& roots);
 
   /// The document: swagger, info, paths, definitions, securityDefinitions, security.
   json::Value build() &&;
 
- private:
+private:
   std::string version_;
   json::Object paths_;
   std::vector<const registry::Node*> roots_;
@@ -62,9 +63,9 @@ void add_list_definitions(json::Object& definitions, const json::Object& paths,
 void add_patch_definition(json::Object& definitions);
 
 /// The swagger 2.0 document `swagger` (JSON as SwaggerBuilder builds it, or any swagger 2.0 JSON)
-/// encoded as gnostic's `openapi.v2.Document` protobuf message. Members the message has no field for
-/// are left out; `x-*` members become vendor_extension entries whose value is the YAML text of the
-/// JSON value. Never fails: malformed parts (a string where an object belongs) are skipped.
+/// encoded as gnostic's `openapi.v2.Document` protobuf message. Members the message has no field
+/// for are left out; `x-*` members become vendor_extension entries whose value is the YAML text of
+/// the JSON value. Never fails: malformed parts (a string where an object belongs) are skipped.
 std::string encode_openapi_v2_protobuf(const json::Value& swagger);
 
 /// The protobuf media type kubectl asks for, and its older spelling (the only one answered with).

@@ -177,7 +177,7 @@ void block_yaml(const Value& v, std::size_t indent, std::string& out) {
 // ---- the message encoders ----
 
 class Encoder {
- public:
+public:
   std::string run(const Value& doc) {
     w_.reserve(1 << 20);
     if (doc.is_object()) {
@@ -186,7 +186,7 @@ class Encoder {
     return w_.take();
   }
 
- private:
+private:
   // Scalars: proto3 leaves defaults out.
   void str(std::uint32_t n, const Value& v) {
     if (v.is_string()) {
@@ -731,8 +731,10 @@ class Encoder {
     for (const Member& m : o) {
       message(1, m.value, [&](const Object& d) {
         w_.bytes_field(1, m.key);
-        std::string_view type = at(d, "type").is_string() ? std::string_view(at(d, "type").as_string()) : "";
-        std::string_view flow = at(d, "flow").is_string() ? std::string_view(at(d, "flow").as_string()) : "";
+        std::string_view type =
+            at(d, "type").is_string() ? std::string_view(at(d, "type").as_string()) : "";
+        std::string_view flow =
+            at(d, "flow").is_string() ? std::string_view(at(d, "flow").as_string()) : "";
         auto item = w_.begin_message(2);
         if (type == "basic") {
           auto s = w_.begin_message(1);

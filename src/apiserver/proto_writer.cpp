@@ -34,7 +34,8 @@ void ProtoWriter::varint_field(std::uint32_t number, std::uint64_t value) {
 }
 
 void ProtoWriter::int64_field(std::uint32_t number, std::int64_t value) {
-  // Negative int64 values are their 64-bit two's complement (10 bytes), not zig-zag (that is sint64).
+  // Negative int64 values are their 64-bit two's complement (10 bytes), not zig-zag (that is
+  // sint64).
   varint_field(number, static_cast<std::uint64_t>(value));
 }
 

@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-// proto_writer (private to src/apiserver): a Protocol Buffers wire-format encoder for messages whose
-// schema the caller knows (field numbers and types are the caller's business; no descriptors, no
-// libprotobuf). It exists for `/openapi/v2`, whose protobuf form (gnostic's openapi.v2.Document)
+// proto_writer (private to src/apiserver): a Protocol Buffers wire-format encoder for messages
+// whose schema the caller knows (field numbers and types are the caller's business; no descriptors,
+// no libprotobuf). It exists for `/openapi/v2`, whose protobuf form (gnostic's openapi.v2.Document)
 // is what kubectl 1.27/1.28 read.
 //
 // Encoding facts it implements: every field is a key varint `(number << 3) | wire_type` followed by
-// the value; wire type 0 = varint (int64 as two's complement in 10 bytes when negative, bool as 0/1),
-// 1 = 64-bit little-endian (double), 2 = length-delimited (strings, bytes, embedded messages). Proto3
-// leaves default values out; that is the caller's choice (`*_field` writers write what they are
-// given, the `*_if_set` helpers skip defaults). Lengths are minimal varints: an embedded message
-// reserves one length byte and, once its size is known, widens that slot by moving its body.
+// the value; wire type 0 = varint (int64 as two's complement in 10 bytes when negative, bool as
+// 0/1), 1 = 64-bit little-endian (double), 2 = length-delimited (strings, bytes, embedded
+// messages). Proto3 leaves default values out; that is the caller's choice (`*_field` writers write
+// what they are given, the `*_if_set` helpers skip defaults). Lengths are minimal varints: an
+// embedded message reserves one length byte and, once its size is known, widens that slot by moving
+// its body.
 //
 // Threads: a ProtoWriter is a plain value, used by one thread at a time.
 
@@ -23,7 +24,7 @@
 namespace skiff::apiserver {
 
 class ProtoWriter {
- public:
+public:
   /// Where an open embedded message started; pass it back to end_message().
   struct Mark {
     std::size_t length_at = 0;
@@ -69,7 +70,7 @@ class ProtoWriter {
   /// How many bytes append_varint writes for `value` (1..10).
   static std::size_t varint_size(std::uint64_t value) noexcept;
 
- private:
+private:
   void key(std::uint32_t number, std::uint32_t wire_type);
 
   std::string out_;

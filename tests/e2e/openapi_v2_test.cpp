@@ -6,8 +6,6 @@
 // models from the document. curl checks the HTTP side (negotiation, ETag/304, gzip). Each kubectl
 // command runs with a fresh cache dir; tests skip with a WARN when their client is missing.
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -18,13 +16,14 @@
 
 #include "e2e_util.hpp"
 #include "skiff_test.hpp"
+#include <sys/stat.h>
 
 namespace {
 
 using skiff::testing::find_program;
-using skiff::testing::KubeServer;
 using skiff::testing::kubectl;
 using skiff::testing::kubectl_version_binary;
+using skiff::testing::KubeServer;
 using skiff::testing::run_command;
 using skiff::testing::TempDir;
 
@@ -69,23 +68,32 @@ struct Container {
   std::string extra;
 };
 
-std::string deployment(const std::string& name, int replicas, const std::vector<Container>& containers,
-                       const std::string& indent = "") {
-  std::string out = "apiVersion: apps/v1\n"
-                    "kind: Deployment\n"
-                    "metadata:\n"
-                    "  name: " + name + "\n"
-                    "spec:\n"
-                    "  replicas: " + std::to_string(replicas) + "\n"
-                    "  selector:\n"
-                    "    matchLabels:\n"
-                    "      app: " + name + "\n"
-                    "  template:\n"
-                    "    metadata:\n"
-                    "      labels:\n"
-                    "        app: " + name + "\n"
-                    "    spec:\n"
-                    "      containers:\n";
+std::string deployment(const std::string& name, int replicas,
+                       const std::vector<Container>& containers, const std::string& indent = "") {
+  std::string out =
+      "apiVersion: apps/v1\n"
+      "kind: Deployment\n"
+      "metadata:\n"
+      "  name: " +
+      name +
+      "\n"
+      "spec:\n"
+      "  replicas: " +
+      std::to_string(replicas) +
+      "\n"
+      "  selector:\n"
+      "    matchLabels:\n"
+      "      app: " +
+      name +
+      "\n"
+      "  template:\n"
+      "    metadata:\n"
+      "      labels:\n"
+      "        app: " +
+      name +
+      "\n"
+      "    spec:\n"
+      "      containers:\n";
   for (const Container& c : containers) {
     out += "      - name: " + c.name + "\n        image: " + c.image + "\n" + c.extra;
   }
@@ -156,7 +164,8 @@ std::string patch_bodies(const std::string& log) {
 
 }  // namespace
 
-TEST_CASE("/openapi/v2 over HTTPS: JSON or protobuf by Accept, ETag and 304, gzip", "[e2e][openapi]") {
+TEST_CASE("/openapi/v2 over HTTPS: JSON or protobuf by Accept, ETag and 304, gzip",
+          "[e2e][openapi]") {
   if (find_program("curl").empty()) {
     WARN("curl is not installed; skipped");
     return;
@@ -165,8 +174,8 @@ TEST_CASE("/openapi/v2 over HTTPS: JSON or protobuf by Accept, ETag and 304, gzi
   KubeServer server(dir);
   std::string tls = dir.file("data") + "/server/tls/";
   std::string curl = "curl -sS --cacert " + tls + "server-ca.crt --cert " + tls +
-                     "client-admin.crt --key " + tls + "client-admin.key -D " + dir.file("headers") +
-                     " -o " + dir.file("body") + " -w '%{http_code}' ";
+                     "client-admin.crt --key " + tls + "client-admin.key -D " +
+                     dir.file("headers") + " -o " + dir.file("body") + " -w '%{http_code}' ";
   auto get = [&](const std::string& headers) {
     std::filesystem::remove(dir.file("body"));  // curl writes no file for a 304
     std::string code;
@@ -177,7 +186,8 @@ TEST_CASE("/openapi/v2 over HTTPS: JSON or protobuf by Accept, ETag and 304, gzi
   auto header = [&](const std::string& name) {
     std::string h = read_file(dir.file("headers"));
     std::string lower = h;
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     std::size_t at = lower.find("\n" + name + ": ");
     if (at == std::string::npos) {
       return std::string();
@@ -185,7 +195,8 @@ TEST_CASE("/openapi/v2 over HTTPS: JSON or protobuf by Accept, ETag and 304, gzi
     at += name.size() + 3;
     return h.substr(at, h.find('\r', at) - at);
   };
-  const std::string proto = "-H 'Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf'";
+  const std::string proto =
+      "-H 'Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf'";
 
   CHECK(get(proto) == "200");
   CHECK(header("content-type") == "application/com.github.proto-openapi.spec.v2.v1.0+protobuf");
@@ -230,20 +241,25 @@ TEST_CASE("kubectl 1.27/1.28 apply: create, then a strategic merge of containers
     std::string file = dir.file(name + ".yaml");
     const std::string port80 = "        ports:\n        - containerPort: 80\n";
 
-    write_file(file, deployment(name, 1, {{"web", "nginx:1.25", port80}, {"log", "busybox:1.36", ""}}));
+    write_file(file,
+               deployment(name, 1, {{"web", "nginx:1.25", port80}, {"log", "busybox:1.36", ""}}));
     std::string created = ok(server, bin, "apply -f " + file + " -v=6");
     CHECK(contains(created, "deployment.apps/" + name + " created"));
     CHECK(contains(created, "/openapi/v2?timeout=30s 200 OK"));
     // A container added by someone else: not in last-applied, so apply must leave it alone.
-    ok(server, bin, "patch deployment " + name +
-                        " -p '{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"sidecar\","
-                        "\"image\":\"envoy:1\"}]}}}}'");
+    ok(server, bin,
+       "patch deployment " + name +
+           " -p '{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"sidecar\","
+           "\"image\":\"envoy:1\"}]}}}}'");
 
     // The new manifest changes web (image, one more port), drops log and scales.
-    write_file(file, deployment(name, 3, {{"web", "nginx:1.26", port80 + "        - containerPort: 443\n"}}));
+    write_file(
+        file,
+        deployment(name, 3, {{"web", "nginx:1.26", port80 + "        - containerPort: 443\n"}}));
     // The patch computed from the /openapi/v2 models must be the one kubectl's compiled-in types
     // give (--openapi-patch=false), checked on the server without changing anything.
-    std::string from_openapi = patch_bodies(ok(server, bin, "apply -f " + file + " --dry-run=server -v=8"));
+    std::string from_openapi =
+        patch_bodies(ok(server, bin, "apply -f " + file + " --dry-run=server -v=8"));
     std::string from_types = patch_bodies(
         ok(server, bin, "apply -f " + file + " --dry-run=server --openapi-patch=false -v=8"));
     INFO(from_openapi);
@@ -263,12 +279,15 @@ TEST_CASE("kubectl 1.27/1.28 apply: create, then a strategic merge of containers
     std::string plain_file = dir.file(plain + ".yaml");
     write_file(plain_file, deployment(plain, 1, {{"web", "nginx:1.25", port80}}));
     CHECK(contains(ok(server, bin, "apply -f " + plain_file), "created"));
-    CHECK(contains(ok(server, bin, "apply -f " + plain_file), "deployment.apps/" + plain + " unchanged"));
+    CHECK(contains(ok(server, bin, "apply -f " + plain_file),
+                   "deployment.apps/" + plain + " unchanged"));
   }
 }
 
-TEST_CASE("kubectl 1.27/1.28 create -f: client-side validation from the v2 models, server-side where declared",
-          "[e2e][openapi]") {
+TEST_CASE(
+    "kubectl 1.27/1.28 create -f: client-side validation from the v2 models, server-side where "
+    "declared",
+    "[e2e][openapi]") {
   TempDir dir;
   KubeServer server(dir);
   const std::string typo = "        imagePullPolicyy: Always\n";
@@ -284,26 +303,37 @@ TEST_CASE("kubectl 1.27/1.28 create -f: client-side validation from the v2 model
     Run r = run(server, bin, "create -f " + list);
     INFO(r.out);
     CHECK(r.status != 0);
-    CHECK(contains(r.out, "error validating data: ValidationError(Deployment.spec.template.spec."
-                          "containers[0]): unknown field \"imagePullPolicyy\" in io.k8s.api.core.v1.Container"));
+    CHECK(contains(
+        r.out,
+        "error validating data: ValidationError(Deployment.spec.template.spec."
+        "containers[0]): unknown field \"imagePullPolicyy\" in io.k8s.api.core.v1.Container"));
     // Types and required fields come from the models as well.
-    write_file(list, "apiVersion: v1\nkind: List\nitems:\n" +
-                         deployment("listed-" + m, 1, {{"web", "nginx", "        ports:\n        - containerPort: eighty\n"}}, "  "));
+    write_file(
+        list,
+        "apiVersion: v1\nkind: List\nitems:\n" +
+            deployment("listed-" + m, 1,
+                       {{"web", "nginx", "        ports:\n        - containerPort: eighty\n"}},
+                       "  "));
     r = run(server, bin, "create -f " + list);
     INFO(r.out);
     CHECK(r.status != 0);
-    CHECK(contains(r.out, "invalid type for io.k8s.api.core.v1.ContainerPort.containerPort: got \"string\", "
-                          "expected \"integer\""));
+    CHECK(
+        contains(r.out,
+                 "invalid type for io.k8s.api.core.v1.ContainerPort.containerPort: got \"string\", "
+                 "expected \"integer\""));
     CHECK(run(server, bin, "get deployment listed-" + m).status != 0);
 
     // A kind without a PATCH operation (no fieldValidation declared): client-side as well.
     std::string review = dir.file("review-" + m + ".yaml");
-    write_file(review, "apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nspec:\n  token: t\n  tokn: x\n");
+    write_file(
+        review,
+        "apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nspec:\n  token: t\n  tokn: x\n");
     r = run(server, bin, "create -f " + review);
     INFO(r.out);
     CHECK(r.status != 0);
-    CHECK(contains(r.out, "ValidationError(TokenReview.spec): unknown field \"tokn\" in "
-                          "io.k8s.api.authentication.v1.TokenReviewSpec"));
+    CHECK(contains(r.out,
+                   "ValidationError(TokenReview.spec): unknown field \"tokn\" in "
+                   "io.k8s.api.authentication.v1.TokenReviewSpec"));
 
     // A Deployment's PATCH declares fieldValidation, so kubectl leaves strict validation to the
     // server (as against upstream): BadRequest naming the field, nothing created.
@@ -322,25 +352,29 @@ TEST_CASE("kubectl 1.27/1.28 create -f: client-side validation from the v2 model
   }
 }
 
-TEST_CASE("kubectl 1.27/1.28 explain --output=plaintext-openapiv2 reads the v2 models", "[e2e][openapi]") {
+TEST_CASE("kubectl 1.27/1.28 explain --output=plaintext-openapiv2 reads the v2 models",
+          "[e2e][openapi]") {
   TempDir dir;
   KubeServer server(dir);
   for (const auto& [minor, bin] : v2_clients()) {
     INFO("kubectl 1." << minor);
     std::string containers =
-        ok(server, bin, "explain deployment.spec.template.spec.containers --output=plaintext-openapiv2");
+        ok(server, bin,
+           "explain deployment.spec.template.spec.containers --output=plaintext-openapiv2");
     CHECK(contains(containers, "KIND:     Deployment"));
     CHECK(contains(containers, "VERSION:  apps/v1"));
     CHECK(contains(containers, "RESOURCE: containers <[]Object>"));
     CHECK(contains(containers, "FIELDS:"));
-    for (const char* field : {"args\t<[]string>", "env\t<[]Object>", "image\t<string>",
-                              "livenessProbe\t<Object>", "name\t<string> -required-", "ports\t<[]Object>",
-                              "resources\t<Object>", "volumeMounts\t<[]Object>"}) {
+    for (const char* field :
+         {"args\t<[]string>", "env\t<[]Object>", "image\t<string>", "livenessProbe\t<Object>",
+          "name\t<string> -required-", "ports\t<[]Object>", "resources\t<Object>",
+          "volumeMounts\t<[]Object>"}) {
       INFO(field);
       CHECK(contains(containers, field));
     }
 
-    std::string replicas = ok(server, bin, "explain deployment.spec.replicas --output=plaintext-openapiv2");
+    std::string replicas =
+        ok(server, bin, "explain deployment.spec.replicas --output=plaintext-openapiv2");
     CHECK(contains(replicas, "FIELD:    replicas <integer>"));
 
     Run unknown = run(server, bin, "explain pods.spec.nosuchfield --output=plaintext-openapiv2");
@@ -354,7 +388,9 @@ TEST_CASE("kubectl 1.27/1.28 edit with a scripted editor", "[e2e][openapi]") {
   KubeServer server(dir);
   // The editor kubectl runs on its temporary file: scale to 4 and change the image.
   std::string editor = dir.file("editor.sh");
-  write_file(editor, "#!/bin/sh\nsed -i -e 's/replicas: 1$/replicas: 4/' -e 's/image: nginx:1.25$/image: nginx:1.27/' \"$1\"\n");
+  write_file(editor,
+             "#!/bin/sh\nsed -i -e 's/replicas: 1$/replicas: 4/' -e 's/image: nginx:1.25$/image: "
+             "nginx:1.27/' \"$1\"\n");
   REQUIRE(::chmod(editor.c_str(), 0755) == 0);
   for (const auto& [minor, bin] : v2_clients()) {
     INFO("kubectl 1." << minor);
@@ -362,11 +398,13 @@ TEST_CASE("kubectl 1.27/1.28 edit with a scripted editor", "[e2e][openapi]") {
     std::string file = dir.file(name + ".yaml");
     write_file(file, deployment(name, 1, {{"web", "nginx:1.25", ""}}));
     CHECK(contains(ok(server, bin, "create -f " + file), "created"));
-    std::string out = ok(server, "KUBE_EDITOR=" + editor + " " + bin, "edit deployment " + name + " -v=6");
+    std::string out =
+        ok(server, "KUBE_EDITOR=" + editor + " " + bin, "edit deployment " + name + " -v=6");
     CHECK(contains(out, "deployment.apps/" + name + " edited"));
     CHECK(contains(out, "/openapi/v2?timeout=30s 200 OK"));
-    CHECK(ok(server, bin, "get deployment " + name +
-                              " -o jsonpath={.spec.replicas}/{.spec.template.spec.containers[0].image}") ==
+    CHECK(ok(server, bin,
+             "get deployment " + name +
+                 " -o jsonpath={.spec.replicas}/{.spec.template.spec.containers[0].image}") ==
           "4/nginx:1.27");
   }
 }
@@ -417,8 +455,10 @@ spec:
         return doc.status == 0 && contains(doc.out, "\"com.example.stable.v1.CronTab\":{");
       },
       std::chrono::seconds(20), std::chrono::milliseconds(50)));
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - created);
-  WARN("the CRD's kind was in /openapi/v2 " << ms.count() << " ms after kubectl create returned "
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  created);
+  WARN("the CRD's kind was in /openapi/v2 " << ms.count()
+                                            << " ms after kubectl create returned "
                                                "(including kubectl start-ups)");
   for (const auto& [minor, bin] : clients) {
     INFO("kubectl 1." << minor);
@@ -426,10 +466,12 @@ spec:
     std::string name = "tab-" + std::to_string(minor);
     write_file(cr, "apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata:\n  name: " + name +
                        "\nspec:\n  cronSpec: '* * * * */5'\n  replicas: 2\n");
-    CHECK(contains(ok(server, bin, "apply -f " + cr), "crontab.stable.example.com/" + name + " created"));
+    CHECK(contains(ok(server, bin, "apply -f " + cr),
+                   "crontab.stable.example.com/" + name + " created"));
     write_file(cr, "apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata:\n  name: " + name +
                        "\nspec:\n  cronSpec: '* * * * */5'\n  replicas: 3\n");
-    CHECK(contains(ok(server, bin, "apply -f " + cr), "crontab.stable.example.com/" + name + " configured"));
+    CHECK(contains(ok(server, bin, "apply -f " + cr),
+                   "crontab.stable.example.com/" + name + " configured"));
     CHECK(ok(server, bin, "get crontab " + name + " -o jsonpath={.spec.replicas}") == "3");
 
     std::string spec = ok(server, bin, "explain crontabs.spec --output=plaintext-openapiv2");

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// `/openapi/v2`: the protobuf wire writer, the swagger 2.0 document of the whole API and its gnostic
-// protobuf encoding, decoded back here by a small reader of our own (and by Debian's
+// `/openapi/v2`: the protobuf wire writer, the swagger 2.0 document of the whole API and its
+// gnostic protobuf encoding, decoded back here by a small reader of our own (and by Debian's
 // `protoc --decode_raw`), checked against the v3 documents it is built from and against the rules
 // kubectl 1.27/1.28 apply to it (kube-openapi's model parser, the fieldValidation verifier).
 #include "openapi_v2.hpp"
+
+#include <zlib.h>
 
 #include <algorithm>
 #include <cstring>
@@ -16,8 +18,6 @@
 #include <string>
 #include <tuple>
 #include <vector>
-
-#include <zlib.h>
 
 #include "skiff/base/yaml.hpp"
 #include "skiff/registry/catalog.hpp"
@@ -43,8 +43,8 @@ namespace registry = skiff::registry;
 struct WireField {
   std::uint32_t number = 0;
   std::uint32_t wire = 0;
-  std::uint64_t varint = 0;    // wire 0; wire 1 and 5: the raw bits
-  std::string_view bytes;      // wire 2
+  std::uint64_t varint = 0;  // wire 0; wire 1 and 5: the raw bits
+  std::string_view bytes;    // wire 2
 };
 
 bool read_varint(std::string_view& in, std::uint64_t& v) {
@@ -113,7 +113,7 @@ bool parse_fields(std::string_view in, std::vector<WireField>& out) {
 
 // One decoded message with typed accessors; the bytes it views must outlive it.
 class Msg {
- public:
+public:
   Msg() = default;
   // Parsed in the body: fields_ must exist before parse_fields() fills it.
   explicit Msg(std::string_view data) { ok_ = parse_fields(data, fields_); }
@@ -169,7 +169,7 @@ class Msg {
     return v;
   }
 
- private:
+private:
   bool ok_ = true;
   std::vector<WireField> fields_;
 };
@@ -280,7 +280,10 @@ std::vector<Param> parameters(const Msg& holder, std::uint32_t n) {
       r.in = sub.str(2);
       r.name = sub.str(4);
       r.type = sub.str(which == 2 || which == 3 ? 6 : 5);
-      CHECK(r.in == (which == 3 ? "query" : which == 4 ? "path" : which == 1 ? "header" : "formData"));
+      CHECK(r.in == (which == 3   ? "query"
+                     : which == 4 ? "path"
+                     : which == 1 ? "header"
+                                  : "formData"));
     }
     out.push_back(std::move(r));
   }
@@ -350,7 +353,8 @@ std::shared_ptr<const registry::ResourceType> crontab_type() {
           "extra":{"x-kubernetes-preserve-unknown-fields":true,"type":"object"}}},
       "status":{"type":"object","properties":{"ok":{"type":"boolean"}}}}})");
   registry::GroupVersionKind gvk{"stable.example.com", "v1", "CronTab"};
-  auto converted = registry::Schema::from_openapi_v3(schema, gvk, "spec.versions[0].schema.openAPIV3Schema");
+  auto converted =
+      registry::Schema::from_openapi_v3(schema, gvk, "spec.versions[0].schema.openAPIV3Schema");
   INFO((converted.has_value() ? std::string() : converted.error().message));
   REQUIRE(converted.has_value());
   auto t = std::make_shared<registry::ResourceType>();
@@ -448,8 +452,9 @@ TEST_CASE("ProtoWriter writes minimal varints, little-endian doubles and nested 
   }
 }
 
-TEST_CASE("the v2 protobuf document has every v3 path and operation, PATCH with GVK and fieldValidation",
-          "[apiserver][openapi]") {
+TEST_CASE(
+    "the v2 protobuf document has every v3 path and operation, PATCH with GVK and fieldValidation",
+    "[apiserver][openapi]") {
   registry::Catalog catalog;
   OpenApiCache cache(catalog);
   Fetched got = fetch_proto(cache);
@@ -464,20 +469,23 @@ TEST_CASE("the v2 protobuf document has every v3 path and operation, PATCH with 
     REQUIRE(item.ok());
     CHECK(paths.emplace(name, item).second);
   }
-  for (const char* p : {"/api/v1/namespaces/{namespace}/pods", "/api/v1/namespaces/{namespace}/pods/{name}",
-                        "/api/v1/namespaces/{namespace}/pods/{name}/status", "/api/v1/namespaces/{name}",
-                        "/api/v1/pods", "/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
-                        "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale",
-                        "/apis/rbac.authorization.k8s.io/v1/clusterroles/{name}"}) {
+  for (const char* p :
+       {"/api/v1/namespaces/{namespace}/pods", "/api/v1/namespaces/{namespace}/pods/{name}",
+        "/api/v1/namespaces/{namespace}/pods/{name}/status", "/api/v1/namespaces/{name}",
+        "/api/v1/pods", "/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
+        "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale",
+        "/apis/rbac.authorization.k8s.io/v1/clusterroles/{name}"}) {
     INFO(p);
     CHECK(paths.count(p) == 1);
   }
 
   // Exactly the v3 documents' paths and operations, with the same GVKs and actions.
   std::size_t v3_paths = 0;
-  const std::pair<const char*, std::uint32_t> methods[] = {
-      {"get", f::kItemGet}, {"put", f::kItemPut}, {"post", f::kItemPost}, {"delete", f::kItemDelete},
-      {"patch", f::kItemPatch}};
+  const std::pair<const char*, std::uint32_t> methods[] = {{"get", f::kItemGet},
+                                                           {"put", f::kItemPut},
+                                                           {"post", f::kItemPost},
+                                                           {"delete", f::kItemDelete},
+                                                           {"patch", f::kItemPatch}};
   for (const auto& [gv, v3] : v3_documents(cache)) {
     for (const auto& path : v3["paths"].as_object()) {
       ++v3_paths;
@@ -505,8 +513,8 @@ TEST_CASE("the v2 protobuf document has every v3 path and operation, PATCH with 
         if (std::string(method) == "patch") {
           bool field_validation = false;
           for (const Param& p : params) {
-            field_validation = field_validation ||
-                               (p.name == "fieldValidation" && p.in == "query" && p.type == "string");
+            field_validation = field_validation || (p.name == "fieldValidation" &&
+                                                    p.in == "query" && p.type == "string");
           }
           CHECK(field_validation);
           REQUIRE(!params.empty());
@@ -516,7 +524,8 @@ TEST_CASE("the v2 protobuf document has every v3 path and operation, PATCH with 
           CHECK(params[0].schema.str(f::kSchemaRef) ==
                 "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.Patch");
           auto consumes = op.strs(f::kOpConsumes);
-          CHECK(std::count(consumes.begin(), consumes.end(), "application/strategic-merge-patch+json") == 1);
+          CHECK(std::count(consumes.begin(), consumes.end(),
+                           "application/strategic-merge-patch+json") == 1);
           CHECK(std::count(consumes.begin(), consumes.end(), "application/apply-patch+yaml") == 1);
         }
         CHECK(!op.strs(f::kOpProduces).empty());
@@ -594,7 +603,8 @@ TEST_CASE("v2 definitions: every $ref resolves and kube-openapi's model rules ho
         CHECK(named(s.msg(f::kSchemaProperties), 1).empty());
       }
       if (!types.empty()) {
-        const std::set<std::string> known{"object", "array", "string", "integer", "number", "boolean"};
+        const std::set<std::string> known{"object",  "array",  "string",
+                                          "integer", "number", "boolean"};
         CHECK(known.count(types[0]) == 1);
         if (types[0] == "array") {
           CHECK(s.msg(f::kSchemaItems).messages(1).size() == 1);
@@ -616,7 +626,8 @@ TEST_CASE("v2 definitions: every $ref resolves and kube-openapi's model rules ho
   CHECK(schemas > defs.size());
   // References from operations (body and response schemas) too.
   for (auto& [path, item] : named(got.doc.msg(f::kDocPaths), f::kPathsPath)) {
-    for (std::uint32_t m : {f::kItemGet, f::kItemPut, f::kItemPost, f::kItemDelete, f::kItemPatch}) {
+    for (std::uint32_t m :
+         {f::kItemGet, f::kItemPut, f::kItemPost, f::kItemDelete, f::kItemPatch}) {
       if (!item.has(m)) {
         continue;
       }
@@ -649,17 +660,20 @@ TEST_CASE("v2 definitions: every $ref resolves and kube-openapi's model rules ho
     INFO(t->schema->name);
     auto it = defs.find(t->schema->name);
     REQUIRE(it != defs.end());
-    json::Value gvks = yaml_value(extensions(it->second, f::kSchemaVendor)["x-kubernetes-group-version-kind"]);
+    json::Value gvks =
+        yaml_value(extensions(it->second, f::kSchemaVendor)["x-kubernetes-group-version-kind"]);
     REQUIRE(gvks.is_array());
     bool listed = false;
     for (const json::Value& g : gvks.as_array()) {
       REQUIRE(g["group"].is_string());  // "" for the core group: quoted, not null
-      listed = listed || (g["group"].as_string() == t->gvk.group &&
-                          g["version"].as_string() == t->gvk.version && g["kind"].as_string() == t->gvk.kind);
+      listed = listed ||
+               (g["group"].as_string() == t->gvk.group &&
+                g["version"].as_string() == t->gvk.version && g["kind"].as_string() == t->gvk.kind);
     }
     CHECK(listed);
   }
-  CHECK(extensions(defs.at("io.k8s.api.apps.v1.Deployment"), f::kSchemaVendor)["x-kubernetes-group-version-kind"] ==
+  CHECK(extensions(defs.at("io.k8s.api.apps.v1.Deployment"),
+                   f::kSchemaVendor)["x-kubernetes-group-version-kind"] ==
         "- group: apps\n  kind: Deployment\n  version: v1\n");
 
   // The strategic-merge metadata apply reads from the v2 models: PodSpec.containers.
@@ -707,7 +721,8 @@ TEST_CASE("/openapi/v2 JSON and protobuf are two encodings of one swagger 2.0 do
   CHECK(doc.get_path({"securityDefinitions", "BearerToken", "type"})->as_string() == "apiKey");
 
   // swagger 2.0 parameter shapes on one PATCH operation.
-  const json::Value* patch = doc.get_path({"paths", "/apis/apps/v1/namespaces/{namespace}/deployments/{name}", "patch"});
+  const json::Value* patch =
+      doc.get_path({"paths", "/apis/apps/v1/namespaces/{namespace}/deployments/{name}", "patch"});
   REQUIRE(patch != nullptr);
   CHECK((*patch)["x-kubernetes-action"] == json::Value("patch"));
   CHECK((*patch)["x-kubernetes-group-version-kind"] ==
@@ -740,8 +755,7 @@ TEST_CASE("/openapi/v2 JSON and protobuf are two encodings of one swagger 2.0 do
   }
 }
 
-TEST_CASE("/openapi/v2 negotiates JSON or protobuf from Accept",
-          "[apiserver][openapi]") {
+TEST_CASE("/openapi/v2 negotiates JSON or protobuf from Accept", "[apiserver][openapi]") {
   using skiff::apiserver::negotiate_swagger;
   CHECK(negotiate_swagger("").format == SwaggerFormat::kJson);
   CHECK(negotiate_swagger("*/*").format == SwaggerFormat::kJson);
@@ -755,13 +769,14 @@ TEST_CASE("/openapi/v2 negotiates JSON or protobuf from Accept",
   CHECK(old.content_type == kSwaggerProtobufOld);
   CHECK(negotiate_swagger("application/json;q=0.5, " + std::string(kSwaggerProtobuf)).format ==
         SwaggerFormat::kProtobuf);
-  CHECK(negotiate_swagger("*/*;q=0.1, APPLICATION/COM.GITHUB.PROTO-OPENAPI.SPEC.V2@V1.0+PROTOBUF").format ==
-        SwaggerFormat::kProtobuf);
+  CHECK(negotiate_swagger("*/*;q=0.1, APPLICATION/COM.GITHUB.PROTO-OPENAPI.SPEC.V2@V1.0+PROTOBUF")
+            .format == SwaggerFormat::kProtobuf);
   CHECK(negotiate_swagger("text/html").format == SwaggerFormat::kNone);
   CHECK(negotiate_swagger("application/yaml, text/*").format == SwaggerFormat::kNone);
   CHECK(negotiate_swagger("application/json;q=0").format == SwaggerFormat::kNone);
   // Garbage is not acceptable, and never a crash.
-  for (const char* bad : {",,,", ";;;", "/", "application/json;q=abc", "a/b;q=", "*/*;q=-1", "\x01\xff/"}) {
+  for (const char* bad :
+       {",,,", ";;;", "/", "application/json;q=abc", "a/b;q=", "*/*;q=-1", "\x01\xff/"}) {
     INFO(bad);
     CHECK(negotiate_swagger(bad).format != SwaggerFormat::kProtobuf);
   }
@@ -792,7 +807,8 @@ TEST_CASE("a custom resource added to the catalog appears in /openapi/v2 after t
   for (auto& [name, item] : named(got.doc.msg(f::kDocPaths), f::kPathsPath)) {
     paths.emplace(name, item);
   }
-  const std::string item_path = "/apis/stable.example.com/v1/namespaces/{namespace}/crontabs/{name}";
+  const std::string item_path =
+      "/apis/stable.example.com/v1/namespaces/{namespace}/crontabs/{name}";
   REQUIRE(paths.count(item_path) == 1);
   REQUIRE(paths.count(item_path + "/status") == 1);
   REQUIRE(paths.count("/apis/stable.example.com/v1/crontabs") == 1);
@@ -805,7 +821,8 @@ TEST_CASE("a custom resource added to the catalog appears in /openapi/v2 after t
     INFO(p);
     auto consumes = paths.at(p).msg(f::kItemPatch).strs(f::kOpConsumes);
     std::sort(consumes.begin(), consumes.end());
-    CHECK(consumes == std::vector<std::string>{"application/apply-patch+yaml", "application/json-patch+json",
+    CHECK(consumes == std::vector<std::string>{"application/apply-patch+yaml",
+                                               "application/json-patch+json",
                                                "application/merge-patch+json"});
   }
 
@@ -836,7 +853,8 @@ TEST_CASE("a custom resource added to the catalog appears in /openapi/v2 after t
   }
   // The CRD's enum strings that YAML 1.1 would read as booleans stay strings.
   json::Value js = parse_json(cache.serve("/openapi/v2", "", "application/json").body);
-  const json::Value* mode = js.get_path({"definitions", def, "properties", "spec", "properties", "mode"});
+  const json::Value* mode =
+      js.get_path({"definitions", def, "properties", "spec", "properties", "mode"});
   REQUIRE(mode != nullptr);
   CHECK((*mode)["enum"] == parse_json(R"(["on","off","yes"])"));
   std::vector<std::string> enum_yaml;
@@ -858,14 +876,15 @@ TEST_CASE("the gnostic encoder skips malformed swagger JSON and still writes val
   using skiff::apiserver::encode_openapi_v2_protobuf;
   CHECK(encode_openapi_v2_protobuf(json::Value("not a document")).empty());
   CHECK(encode_openapi_v2_protobuf(json::Value()).empty());
-  for (const char* text : {
-           R"({"swagger":2,"info":3,"paths":"x","definitions":[1,2],"security":{},"tags":"t"})",
-           R"({"paths":{"/a":{"get":{"parameters":[1,"x",{"in":5},{"$ref":7}],"responses":[]},
+  for (
+      const char* text : {
+          R"({"swagger":2,"info":3,"paths":"x","definitions":[1,2],"security":{},"tags":"t"})",
+          R"({"paths":{"/a":{"get":{"parameters":[1,"x",{"in":5},{"$ref":7}],"responses":[]},
                "parameters":{"a":1},"patch":null}},"securityDefinitions":{"s":{"type":"oauth2"},"t":5}})",
-           R"({"definitions":{"a":{"type":7,"items":"no","properties":{"b":null,"c":{"items":[1,{}]}},
+          R"({"definitions":{"a":{"type":7,"items":"no","properties":{"b":null,"c":{"items":[1,{}]}},
                "additionalProperties":"x","enum":"e","required":[1,"r"],"default":{"k":[null]},
                "x-kubernetes-list-map-keys":[[]]}}})",
-       }) {
+      }) {
     INFO(text);
     std::string bytes = encode_openapi_v2_protobuf(parse_json(text));
     Msg m(bytes);
@@ -893,14 +912,45 @@ TEST_CASE("the gnostic encoder skips malformed swagger JSON and still writes val
 TEST_CASE("vendor extension YAML reads back as the same value, YAML 1.1 words quoted",
           "[apiserver][openapi]") {
   using skiff::apiserver::openapi_v2_yaml;
-  for (const char* text : {
-           R"("apps")", R"("")", R"("yes")", R"("No")", R"("on")", R"("OFF")", R"("y")", R"("null")",
-           R"("~")", R"("true")", R"("1")", R"("1.5")", R"("0x1F")", R"("1e3")", R"("a b")",
-           R"("a: b")", R"("- x")", R"("#c")", R"("x\"y\\z")", R"("line\nbreak")", R"("tab\tx")",
-           R"("\u0001\u007f")", R"("ünï")", R"(" lead")", R"("merge,retainKeys")", R"("*")",
-           "42", "-7", "1.25", "true", "false", "null", "[]", "{}", R"(["a",["b",[]],{"k":"v","l":[1]}])",
-           R"({"group":"","kind":"Pod","list":[1,2],"nested":{"a":{"b":[]},"c":[{"d":{"e":"f"}}]}})",
-       }) {
+  for (
+      const char* text : {
+          R"("apps")",
+          R"("")",
+          R"("yes")",
+          R"("No")",
+          R"("on")",
+          R"("OFF")",
+          R"("y")",
+          R"("null")",
+          R"("~")",
+          R"("true")",
+          R"("1")",
+          R"("1.5")",
+          R"("0x1F")",
+          R"("1e3")",
+          R"("a b")",
+          R"("a: b")",
+          R"("- x")",
+          R"("#c")",
+          R"("x\"y\\z")",
+          R"("line\nbreak")",
+          R"("tab\tx")",
+          R"("\u0001\u007f")",
+          R"("ünï")",
+          R"(" lead")",
+          R"("merge,retainKeys")",
+          R"("*")",
+          "42",
+          "-7",
+          "1.25",
+          "true",
+          "false",
+          "null",
+          "[]",
+          "{}",
+          R"(["a",["b",[]],{"k":"v","l":[1]}])",
+          R"({"group":"","kind":"Pod","list":[1,2],"nested":{"a":{"b":[]},"c":[{"d":{"e":"f"}}]}})",
+      }) {
     json::Value v = parse_json(text);
     std::string y = openapi_v2_yaml(v);
     INFO(text << " -> " << y);
@@ -940,7 +990,8 @@ TEST_CASE("/openapi/v2 answers If-None-Match with 304 and gzip from the per-gene
       req.if_none_match = inm;
       CHECK(cache.serve(req).code == 304);
     }
-    for (std::string inm : {std::string("\"nope\""), std::string(",, ,"), etag.substr(1), std::string("W/")}) {
+    for (std::string inm :
+         {std::string("\"nope\""), std::string(",, ,"), etag.substr(1), std::string("W/")}) {
       INFO(inm);
       req.if_none_match = inm;
       OpenApiResponse r = cache.serve(req);
