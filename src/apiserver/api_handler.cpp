@@ -261,16 +261,19 @@ struct ApiHandler::Impl {
   }
 
   awaitable<void> serve_openapi(const ApiRequest& req, ApiResponder& res) {
-    OpenApiResponse out = openapi.serve(req.path, req.param("hash").value_or(""),
-                                        req.header("Accept"));
-    if (out.code != 200) {
-      std::string message =
-          out.code == 406 ? std::string("only application/json is served here") : not_found_message();
-      co_await send_status(res, out.code, out.code == 406 ? "NotAcceptable" : "NotFound", message,
-                           req);
+    OpenApiRequest oreq{req.path, req.param("hash").value_or(""), req.header("Accept"),
+                        req.header("Accept-Encoding"), req.header("If-None-Match")};
+    OpenApiResponse out = openapi.serve(oreq);
+    if (out.code != 200 && out.code != 304) {
+      bool not_acceptable = out.code == 406;
+      std::string message = not_acceptable ? std::string("only application/json (and gnostic "
+                                                         "protobuf at /openapi/v2) is served here")
+                                           : not_found_message();
+      std::string_view reason = not_acceptable ? "NotAcceptable" : "NotFound";
+      co_await send_status(res, out.code, reason, message, req);
       co_return;
     }
-    co_await res.send(200, std::move(out.headers), std::move(out.body));
+    co_await res.send(out.code, std::move(out.headers), std::move(out.body));
   }
 
   // ---- resources ----

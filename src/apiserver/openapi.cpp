@@ -1,15 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "openapi.hpp"
 
+#include <chrono>
+
 #include <fmt/format.h>
 
+#include "skiff/base/log.hpp"
 #include "skiff/registry/openapi_schema.hpp"
+
+#include "http/gzip.hpp"
+#include "openapi_v2.hpp"
 
 namespace skiff::apiserver {
 
 using registry::ResourceType;
 
 namespace {
+
+constexpr std::string_view kVersion = "v1.32.5+skiff";
 
 // A content hash for cache-busting URLs: two FNV-1a 64-bit passes with different offsets, printed
 // as 32 upper-case hex digits (upstream uses SHA-512; clients treat it as opaque).
@@ -137,6 +145,16 @@ std::string list_definition_of(const ResourceType& t) {
   return def + "List";
 }
 
+// Custom resources take no strategic merge patch (there are no Go structs to carry its metadata):
+// their PATCH operations do not list it, which is also what tells kubectl's client-side apply to
+// send a JSON merge patch instead (it reads the operation's consumes in /openapi/v2).
+void without_strategic_merge(json::Value& patch_op) {
+  if (json::Value* content = patch_op.get_path({"requestBody", "content"});
+      content != nullptr && content->is_object()) {
+    content->as_object().erase("application/strategic-merge-patch+json");
+  }
+}
+
 void add_paths(json::Object& paths, const ResourceType& t) {
   std::string base = "/" + gv_path(t);
   std::string def = definition_of(t);
@@ -179,6 +197,9 @@ void add_paths(json::Object& paths, const ResourceType& t) {
   if (verb("patch")) {
     item_ops["patch"] = operation("patch", op_id("patch", t, t.namespaced, false, ""), gvk, def,
                                   true, true);
+    if (t.custom) {
+      without_strategic_merge(item_ops["patch"]);
+    }
   }
   if (verb("delete")) {
     item_ops["delete"] = operation("delete", op_id("delete", t, t.namespaced, false, ""), gvk,
@@ -219,6 +240,9 @@ void add_paths(json::Object& paths, const ResourceType& t) {
     if (has("patch")) {
       ops["patch"] = operation("patch", op_id("patch", t, t.namespaced, false, s.name), s.kind,
                                sub_def, true, true);
+      if (t.custom) {
+        without_strategic_merge(ops["patch"]);
+      }
     }
     json::Array params{path_param("name")};
     if (t.namespaced) {
@@ -239,7 +263,9 @@ void OpenApiCache::rebuild_locked() {
   if (snap->generation() == generation_ && !root_.body.empty()) {
     return;
   }
+  auto started = std::chrono::steady_clock::now();
   docs_.clear();
+  SwaggerBuilder swagger{std::string(kVersion)};
   std::map<std::string, std::vector<const ResourceType*>> by_gv;
   for (const auto& t : snap->types()) {
     by_gv[gv_path(*t)].push_back(t.get());
@@ -263,6 +289,9 @@ void OpenApiCache::rebuild_locked() {
       }
       if (const registry::Node* list = builtin.find(list_definition_of(*t))) {
         roots.push_back(list);
+      } else if (const registry::Node* list_meta =
+                     builtin.find("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")) {
+        roots.push_back(list_meta);  // for the list definition add_list_definitions() makes
       }
       if (t->subresource("scale") != nullptr) {
         if (const registry::Node* scale = builtin.find("io.k8s.api.autoscaling.v1.Scale")) {
@@ -270,33 +299,115 @@ void OpenApiCache::rebuild_locked() {
         }
       }
     }
+    swagger.add_group_version(paths, roots);
+    json::Value schemas = registry::openapi_v3_schemas(roots);
+    add_list_definitions(schemas.as_object(), paths, "#/components/schemas/");
+    add_patch_definition(schemas.as_object());
     json::Value doc = json::Object{
         {"openapi", "3.0.0"},
-        {"info", json::Object{{"title", "Kubernetes"}, {"version", "v1.32.5+skiff"}}},
+        {"info", json::Object{{"title", "Kubernetes"}, {"version", kVersion}}},
         {"paths", std::move(paths)},
-        {"components", json::Object{{"schemas", registry::openapi_v3_schemas(roots)}}}};
+        {"components", json::Object{{"schemas", std::move(schemas)}}}};
     Doc d;
     d.body = json::serialize(doc);
     d.hash = content_hash(d.body);
     index.set(gv, json::Object{{"serverRelativeURL", "/openapi/v3/" + gv + "?hash=" + d.hash}});
     docs_.emplace(gv, std::move(d));
   }
+  // Whole Docs are replaced: a gzip made from the previous generation's bytes must not survive.
+  root_ = Doc{};
+  v2_json_ = Doc{};
+  v2_proto_ = Doc{};
   root_.body = json::serialize(json::Value(json::Object{{"paths", std::move(index)}}));
   root_.hash = content_hash(root_.body);
+  auto v3_done = std::chrono::steady_clock::now();
+  json::Value v2 = std::move(swagger).build();
+  v2_json_.body = json::serialize(v2);
+  v2_json_.hash = content_hash(v2_json_.body);
+  v2_proto_.body = encode_openapi_v2_protobuf(v2);
+  v2_proto_.hash = v2_json_.hash;
   generation_ = snap->generation();
+  auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
+  log::debug("apiserver",
+             "openapi documents rebuilt for catalog generation {}: v3 {:.1f} ms, v2 {:.1f} ms "
+             "({} bytes JSON, {} bytes protobuf)",
+             generation_, ms(v3_done - started), ms(std::chrono::steady_clock::now() - v3_done),
+             v2_json_.body.size(), v2_proto_.body.size());
 }
 
-OpenApiResponse OpenApiCache::serve(std::string_view path, std::string_view hash,
-                                    std::string_view accept) {
-  (void)accept;
+namespace {
+
+// Whether an If-None-Match value names `etag` (quoted) or is `*`. Weak comparison, as upstream's
+// http.ServeContent does: `W/"x"` matches `"x"`.
+bool none_match_hits(std::string_view header, std::string_view etag) {
+  while (!header.empty()) {
+    std::size_t comma = header.find(',');
+    std::string_view tag = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) {
+      tag.remove_prefix(1);
+    }
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) {
+      tag.remove_suffix(1);
+    }
+    if (tag.starts_with("W/")) {
+      tag.remove_prefix(2);
+    }
+    if (tag == "*" || tag == etag) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Documents at least this large are sent gzip'd from the cache when the client accepts it
+// (smaller ones are left to the HTTP core, which compresses what it sends above its own threshold).
+constexpr std::size_t kCachedGzipMinBytes = 16 * 1024;
+
+}  // namespace
+
+void OpenApiCache::answer_locked(Doc& d, const OpenApiRequest& req, OpenApiResponse& out) {
+  std::string etag = "\"" + d.hash + "\"";
+  out.headers.emplace_back("Etag", etag);
+  if (!req.if_none_match.empty() && none_match_hits(req.if_none_match, etag)) {
+    // As http.ServeContent: no body, and no headers that describe one.
+    out.code = 304;
+    std::erase_if(out.headers, [](const auto& h) { return h.first == "Content-Type"; });
+    return;
+  }
+  out.code = 200;
+  if (d.body.size() >= kCachedGzipMinBytes && http::accepts_gzip(req.accept_encoding)) {
+    if (d.gzip.empty()) {
+      d.gzip = http::gzip_compress(d.body);
+    }
+    out.headers.emplace_back("Content-Encoding", "gzip");
+    out.headers.emplace_back("Vary", "Accept-Encoding");
+    out.body = d.gzip;
+    return;
+  }
+  out.body = d.body;
+}
+
+OpenApiResponse OpenApiCache::serve(const OpenApiRequest& req) {
+  std::string_view path = req.path;
   std::lock_guard lock(mu_);
   rebuild_locked();
   OpenApiResponse out;
+  if (path == "/openapi/v2" || path == "/openapi/v2/") {
+    SwaggerNegotiated neg = negotiate_swagger(req.accept);
+    if (neg.format == SwaggerFormat::kNone) {
+      out.code = 406;
+      return out;
+    }
+    Doc& d = neg.format == SwaggerFormat::kJson ? v2_json_ : v2_proto_;
+    out.headers = {{"Content-Type", std::string(neg.content_type)}, {"Vary", "Accept"},
+                   {"Cache-Control", "no-cache, private"}};
+    answer_locked(d, req, out);
+    return out;
+  }
   if (path == "/openapi/v3" || path == "/openapi/v3/") {
-    out.code = 200;
-    out.headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-cache, private"},
-                   {"Etag", "\"" + root_.hash + "\""}};
-    out.body = root_.body;
+    out.headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-cache, private"}};
+    answer_locked(root_, req, out);
     return out;
   }
   constexpr std::string_view kPrefix = "/openapi/v3/";
@@ -306,15 +417,14 @@ OpenApiResponse OpenApiCache::serve(std::string_view path, std::string_view hash
     if (it == docs_.end()) {
       return out;
     }
-    out.code = 200;
-    out.headers = {{"Content-Type", "application/json"}, {"Etag", "\"" + it->second.hash + "\""}};
-    if (hash == it->second.hash) {
+    out.headers = {{"Content-Type", "application/json"}};
+    if (req.hash == it->second.hash) {
       out.headers.emplace_back("Cache-Control", "public, immutable");
       out.headers.emplace_back("Expires", "Fri, 01 Jan 2100 00:00:00 GMT");
     } else {
       out.headers.emplace_back("Cache-Control", "no-cache, private");
     }
-    out.body = it->second.body;
+    answer_locked(it->second, req, out);
     return out;
   }
   return out;
