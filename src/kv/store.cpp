@@ -135,9 +135,17 @@ std::optional<Error> load(Store::Impl& impl) {
       return errors::unavailable(
           fmt::format("database {} has unsupported schema version {}", path, schema));
     }
-    const std::int64_t revision = meta_value(db, "revision");
+    // The current revision is that of the newest history row: every revision writes at least one
+    // row in its own transaction. Compaction may have removed the newest revision's rows (the
+    // tombstones of a delete compacted at that revision), but then the compaction point is that
+    // revision. `meta.revision` is no longer updated per commit; files written before still have
+    // it, and it is never ahead of either.
+    const std::int64_t compact_revision = meta_value(db, "compact_revision");
+    const std::int64_t revision =
+        std::max({meta_value(db, "revision"), compact_revision,
+                  db.query_int("SELECT rev FROM history ORDER BY rev DESC LIMIT 1")});
     impl.revision.store(revision);
-    impl.compact_rev.store(meta_value(db, "compact_revision"));
+    impl.compact_rev.store(compact_revision);
     impl.compacted_through = meta_value(db, "compacted_through");
     impl.window_first = revision + 1;
 
@@ -571,8 +579,8 @@ std::vector<std::int64_t> Store::lease_list() const {
   return ids;
 }
 
-// Sizes come from SQLite's page counts (logical size, WAL pages included) plus the WAL file itself;
-// db_size_in_use leaves out the free pages that incremental vacuum or defragment would return.
+// Sizes come from SQLite's page counts (logical size, WAL pages included) plus the WAL frames in
+// use; db_size_in_use leaves out the free pages that incremental vacuum or defragment would return.
 StoreStatus Store::status() const {
   StoreStatus status;
   {
@@ -586,9 +594,12 @@ StoreStatus Store::status() const {
     const std::int64_t page_size = db->query_int("PRAGMA page_size");
     const std::int64_t pages = db->query_int("PRAGMA page_count");
     const std::int64_t free_pages = db->query_int("PRAGMA freelist_count");
-    std::error_code ec;
-    auto wal = std::filesystem::file_size(impl_->options.path + "-wal", ec);
-    status.db_size = pages * page_size + (ec ? 0 : static_cast<std::int64_t>(wal));
+    // The WAL counts with the frames not yet copied into the file, not its preallocated length.
+    const int frames = impl_->wal_frames.load(std::memory_order_relaxed);
+    const int backfilled = impl_->checkpointer ? impl_->checkpointer->backfilled() : 0;
+    const int in_use = backfilled <= frames ? frames - backfilled : frames;
+    const std::int64_t wal = static_cast<std::int64_t>(in_use) * (page_size + 24);
+    status.db_size = pages * page_size + wal;
     status.db_size_in_use = (pages - free_pages) * page_size;
   } catch (const sql::SqliteError& e) {
     log::warn(kComponent, "status: cannot read database size: {}", e.what());

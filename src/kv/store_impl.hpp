@@ -26,6 +26,7 @@
 
 #include "skiff/kv/store.hpp"
 
+#include "checkpointer.hpp"
 #include "exec.hpp"
 #include "sqlite.hpp"
 
@@ -185,6 +186,8 @@ struct Store::Impl {
   std::int64_t window_first = 2;  ///< every revision in [window_first, revision] is in `window`
   std::atomic<std::int64_t> revision{1};
   std::atomic<std::int64_t> compact_rev{0};
+  /// Frames in the WAL since it last rewound (the writer's wal hook); status() counts them.
+  std::atomic<int> wal_frames{0};
 
   mutable ReadPool pool;
 
@@ -197,6 +200,9 @@ struct Store::Impl {
   bool stopping = false;
   std::int64_t compacted_through =
       0;  ///< history rows of revisions <= this are compacted (queue_mu)
+
+  /// Background WAL checkpoints and memory trimming (checkpointer.hpp); started with the writer.
+  std::unique_ptr<Checkpointer> checkpointer;
 
   std::mutex watchers_mu;
   std::vector<std::shared_ptr<WatchShared>> watchers;

@@ -2,13 +2,19 @@
 // The writer thread: group commit of queued requests, compaction slices, lease expiry, automatic
 // compaction and idle WAL checkpoints. Everything that writes SQLite runs here, on one connection.
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <random>
 
 #include "skiff/base/log.hpp"
 
 #include "store_impl.hpp"
+#include <sys/stat.h>
 
 namespace skiff::kv {
 
@@ -38,8 +44,26 @@ const std::string kSliceRows =
     "WHERE (rev, sub) > (?1, ?2) AND rev <= ?3 ORDER BY rev, sub LIMIT ?4";
 const std::string kDeleteRow = "DELETE FROM history WHERE rev = ?1 AND sub = ?2";
 
-// Pages freed per vacuum step: each step is one short statement between write batches.
-constexpr int kVacuumStepPages = 2048;
+// Vacuum steps are sized to take about this long (one statement between write batches); the page
+// count adapts to what the disk and the file's layout allow.
+constexpr auto kVacuumStepTarget = std::chrono::milliseconds(5);
+constexpr std::int64_t kVacuumMinPages = 16;
+constexpr std::int64_t kVacuumMaxPages = 4096;
+
+// A Defragment waits at most this long for the checkpoint after its vacuum (the checkpoint of a
+// WAL that a huge transaction grew can take longer; it then completes in the background).
+constexpr auto kDefragCheckpointWait = std::chrono::seconds(2);
+
+// A write batch that changed this many keys frees a lot of memory once its overlay, events and
+// responses are gone: ask the checkpointer to return it to the system (malloc_trim).
+constexpr std::size_t kTrimAfterChanges = 10000;
+
+// Longest the writer waits for a background checkpoint before it rewinds the WAL itself.
+constexpr auto kCheckpointWait = std::chrono::milliseconds(200);
+
+// A WAL frame is one page plus a 24-byte header.
+constexpr std::int64_t kWalHeaderBytes = 32;
+constexpr std::int64_t kFrameBytes = 4096 + 24;
 
 // Revoking/expiring this many leases per check keeps one expiry batch short.
 constexpr std::size_t kMaxExpiriesPerCheck = 1000;
@@ -86,8 +110,19 @@ struct Store::Impl::Writer {
   void vacuum_step();
   void expire_leases();
   void auto_compact();
-  void checkpoint();
   bool compaction_pending();
+  bool queue_empty();
+  /// After any write transaction on wdb: keeps the background checkpointer fed and completes the
+  /// last frames itself once it got close, so the WAL rewinds and is overwritten in place.
+  void manage_wal();
+  /// The writer went idle: everything to the database file, memory back to the system.
+  void on_idle();
+  /// Extends the WAL file with zeros towards its preallocated size (see StoreOptions), one chunk
+  /// per call; clears wal_prealloc_pending once there.
+  void preallocate_wal_step();
+  /// Defragment: after the vacuum, checkpoint and answer (bounded wait).
+  void finish_defragments();
+  void answer_expired_defragments(bool all);
 
   void exec(Item<PutRequest, PutResponse>& item);
   void exec(Item<DeleteRangeRequest, DeleteRangeResponse>& item);
@@ -132,7 +167,36 @@ struct Store::Impl::Writer {
   std::int64_t cursor_rev = 0;
   std::int64_t cursor_sub = 0;
   bool vacuum_pending = false;  ///< compaction freed pages that incremental vacuum has not returned
+  std::int64_t vacuum_pages = 256;  ///< pages per vacuum step, adapted to kVacuumStepTarget
+
+  // WAL bookkeeping (manage_wal). Frames as reported by the wal hook after each commit.
+  int wal_frames = 0;
+  int requested_at = 0;  ///< wal_frames when the checkpointer was last asked
+  int restart_frames = 1000;
+  int step_frames = 250;
+  bool trim_wanted = false;
+  bool wal_prealloc_pending = true;    ///< the WAL file is shorter than its preallocated size
+  std::uint64_t tail_checkpoints = 0;  ///< WAL rewinds the writer completed itself
+  std::uint64_t checkpoint_waits = 0;  ///< times it waited for the checkpointer (back-pressure)
+
+  /// Defragment requests waiting for the vacuum to finish.
+  std::vector<Callback<std::int64_t>> defrags;
+  /// Defragments waiting for their checkpoint: answered by whichever comes first, the checkpointer
+  /// or the deadline.
+  struct AwaitingDefrag {
+    std::shared_ptr<std::atomic<bool>> answered;
+    Callback<std::int64_t> done;
+    Clock::time_point deadline;
+  };
+  std::vector<AwaitingDefrag> awaiting;
 };
+
+namespace {
+int wal_hook(void* arg, sqlite3* /*db*/, const char* /*name*/, int frames) {
+  static_cast<Store::Impl::Writer*>(arg)->wal_frames = frames;
+  return SQLITE_OK;
+}
+}  // namespace
 
 // --- queue and loop
 // ---------------------------------------------------------------------------------
@@ -141,14 +205,21 @@ Store::Impl::Impl(StoreOptions opts) : options(std::move(opts)), pool(options.pa
 
 Store::Impl::~Impl() {
   stop();
-  // Readers first: the last connection to close checkpoints the WAL into the file, and that should
-  // be the write connection.
+  // Readers and the checkpointer first: the last connection to close checkpoints the WAL into the
+  // file, and that should be the write connection.
   pool.clear();
+  checkpointer.reset();
   wdb.reset();
 }
 
+// The checkpointer starts before the writer thread (which feeds it) and stops after it. Automatic
+// checkpoints are off on the write connection: the hook only records the WAL's length.
 void Store::Impl::start() {
+  checkpointer = std::make_unique<Checkpointer>(options.path, options.wal_size_limit);
+  checkpointer->start();
   writer = std::make_unique<Writer>(*this);
+  sqlite3_wal_autocheckpoint(wdb->handle(), 0);
+  sqlite3_wal_hook(wdb->handle(), wal_hook, writer.get());
   writer_thread = std::thread([this] { writer->run(); });
 }
 
@@ -160,6 +231,9 @@ void Store::Impl::stop() {
   queue_cv.notify_all();
   if (writer_thread.joinable()) {
     writer_thread.join();
+  }
+  if (checkpointer) {
+    checkpointer->stop();
   }
 }
 
@@ -180,26 +254,42 @@ void Store::Impl::submit(WriteItem item) {
       item);
 }
 
+bool Store::Impl::Writer::queue_empty() {
+  std::lock_guard lock(impl.queue_mu);
+  return impl.queue.empty();
+}
+
 bool Store::Impl::Writer::compaction_pending() {
   std::lock_guard lock(impl.queue_mu);
   return impl.compacted_through < impl.compact_rev.load();
 }
 
 // The loop sleeps until a request arrives or the next timer is due (lease check, automatic
-// compaction, idle checkpoint), takes up to max_batch requests, commits them, then does at most one
-// piece of background work, so queued writes wait for at most one compaction slice.
+// compaction, idle work, a Defragment's deadline), takes up to max_batch requests, commits them,
+// then does at most one piece of background work, so queued writes wait for at most one compaction
+// slice or vacuum step.
 void Store::Impl::Writer::run() {
   const auto& opts = impl.options;
   auto now = Clock::now();
   auto next_lease_check = now + opts.lease_check_interval;
   auto next_auto_compact = now + opts.compaction_interval;
   auto last_write = now;
-  bool dirty = false;  // WAL written since the last checkpoint
+  bool dirty = false;  // written since the writer was last idle
   samples.emplace_back(impl.now_ms(), impl.revision.load());
+  if (opts.wal_preallocate_bytes > 0) {
+    // Rewind the WAL well before it outgrows its preallocated size; ask the checkpointer for a
+    // PASSIVE run every quarter of that.
+    restart_frames = static_cast<int>(std::max<std::int64_t>(
+        256, std::min(opts.wal_preallocate_bytes,
+                      opts.wal_size_limit > 0 ? opts.wal_size_limit : opts.wal_preallocate_bytes) /
+                 kFrameBytes / 2));
+    step_frames = std::max(64, restart_frames / 4);
+  }
 
   while (true) {
     std::vector<WriteItem> batch;
-    bool pending_compaction = compaction_pending() && Clock::now() >= retry_compaction_at;
+    const bool background = (compaction_pending() && Clock::now() >= retry_compaction_at) ||
+                            vacuum_pending || !defrags.empty() || wal_prealloc_pending;
     {
       std::unique_lock lock(impl.queue_mu);
       auto deadline = next_lease_check;
@@ -209,14 +299,17 @@ void Store::Impl::Writer::run() {
       if (dirty) {
         deadline = std::min(deadline, last_write + opts.checkpoint_idle);
       }
-      if (!pending_compaction && !vacuum_pending) {
+      for (const auto& waiting : awaiting) {
+        deadline = std::min(deadline, waiting.deadline);
+      }
+      if (!background) {
         impl.queue_cv.wait_until(lock, deadline,
                                  [&] { return !impl.queue.empty() || impl.stopping; });
       }
       if (impl.queue.empty() && impl.stopping) {
         break;
       }
-      // A batch ends before a defragment request, which runs on its own outside a transaction.
+      // A batch ends before a defragment request, which is handled on its own.
       while (!impl.queue.empty() && batch.size() < std::max<std::size_t>(opts.max_batch, 1)) {
         bool defrag =
             std::holds_alternative<Item<DefragmentRequest, std::int64_t>>(impl.queue.front());
@@ -235,6 +328,8 @@ void Store::Impl::Writer::run() {
         run_defragment(*d);
       } else {
         run_batch(batch);
+        batch.clear();  // free the requests and responses before asking for a trim
+        manage_wal();
       }
       dirty = true;
       last_write = Clock::now();
@@ -248,20 +343,136 @@ void Store::Impl::Writer::run() {
       auto_compact();
       next_auto_compact = Clock::now() + opts.compaction_interval;
     }
-    // Compaction proceeds one slice between batches, so a writer never waits for more than a slice.
-    if (compaction_pending() && Clock::now() >= retry_compaction_at) {
+    answer_expired_defragments(false);
+    // One piece of background work between batches. A Defragment's vacuum goes before compaction
+    // slices: its caller waits for it (etcdctl gives up after 5 s), compaction has no caller.
+    bool worked = true;
+    if (!defrags.empty() && vacuum_pending) {
+      vacuum_step();
+    } else if (compaction_pending() && Clock::now() >= retry_compaction_at) {
       compaction_slice();
-      dirty = true;
-      last_write = Clock::now();
     } else if (vacuum_pending) {
       vacuum_step();
+    } else if (!defrags.empty()) {
+      finish_defragments();
+    } else if (wal_prealloc_pending && queue_empty()) {
+      preallocate_wal_step();
+      worked = false;  // no SQLite write; idle work still follows
+    } else {
+      worked = false;
+    }
+    if (worked) {
+      manage_wal();
       dirty = true;
       last_write = Clock::now();
     } else if (dirty && Clock::now() - last_write >= opts.checkpoint_idle) {
-      checkpoint();
+      on_idle();
       dirty = false;
     }
+    if (trim_wanted) {
+      trim_wanted = false;
+      impl.checkpointer->request_trim();
+    }
   }
+  // Stopping: nothing is vacuumed any more; answer whoever still waits.
+  for (auto& done : defrags) {
+    if (done) {
+      done(impl.revision.load());
+    }
+  }
+  defrags.clear();
+  answer_expired_defragments(true);
+}
+
+// SQLite rewinds the WAL (the next commit overwrites frame 1) when a write transaction starts with
+// every frame backfilled. The checkpointer does the bulk of the copying in the background; once the
+// WAL is long enough and the checkpointer close behind, the writer copies the few frames left
+// itself (PASSIVE: it never waits for readers or for the checkpointer), so the rewind happens at a
+// predictable length instead of the WAL growing while both race. Near the preallocated size it
+// copies up to one cycle's worth itself. Only a huge transaction leaves a gap larger than that: the
+// writer then leaves it all to the checkpointer (this is what used to stall writes for seconds).
+void Store::Impl::Writer::manage_wal() {
+  const int frames = wal_frames;
+  impl.wal_frames.store(frames, std::memory_order_relaxed);
+  if (frames < requested_at) {
+    requested_at = 0;  // rewound since
+  }
+  auto& checkpointer = *impl.checkpointer;
+  if (frames >= restart_frames) {
+    const int backfilled = checkpointer.backfilled();
+    const int gap = backfilled <= frames ? frames - backfilled : frames;  // stale after a rewind
+    const bool close_behind = gap <= step_frames;
+    // Past 1.5 cycles the preallocated file is about to grow: wait for a running background
+    // checkpoint (it copies little, since the gap is small) rather than let the WAL run away from
+    // it, which happens whenever commits are cheaper than checkpoints (synchronous=NORMAL, large
+    // batches).
+    const bool must = 2 * frames >= 3 * restart_frames && gap <= 2 * restart_frames;
+    if (close_behind || must) {
+      for (int attempt = 0; attempt < 2; ++attempt) {
+        int log_frames = 0;
+        int done_frames = 0;
+        int rc = sqlite3_wal_checkpoint_v2(impl.wdb->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                           &log_frames, &done_frames);
+        if (rc == SQLITE_OK && log_frames == done_frames) {
+          ++tail_checkpoints;
+          requested_at = 0;
+          impl.wal_frames.store(0, std::memory_order_relaxed);  // all in the file now
+          return;
+        }
+        if (rc != SQLITE_BUSY || !must || !checkpointer.wait_idle(kCheckpointWait)) {
+          break;
+        }
+        ++checkpoint_waits;
+      }
+    }
+  }
+  if (frames - requested_at >= step_frames) {
+    requested_at = frames;
+    checkpointer.request();
+  }
+}
+
+void Store::Impl::Writer::on_idle() {
+  wal_prealloc_pending = impl.options.wal_preallocate_bytes > 0;  // re-checked: a truncation
+  impl.checkpointer->request_full();
+  impl.checkpointer->request_trim();
+  requested_at = 0;
+}
+
+// Zeros past the end of the WAL are not frames (a frame needs the WAL header's salt and a valid
+// checksum), so SQLite treats them like a short file; commits then write into blocks the file
+// system (and, on a VM, the host) already allocated. Only the writer thread appends to the WAL, so
+// nothing races with this; errors only cost the optimisation. Done in small chunks while no request
+// waits (allocating fresh blocks is slow: ~60 ms for 8 MiB on the benchmark VM), never at open.
+void Store::Impl::Writer::preallocate_wal_step() {
+  constexpr std::int64_t kChunk = 256 << 10;
+  const auto& opts = impl.options;
+  std::int64_t target = opts.wal_preallocate_bytes;
+  if (opts.wal_size_limit > 0) {
+    target = std::min(target, opts.wal_size_limit);
+  }
+  wal_prealloc_pending = false;
+  if (target <= kWalHeaderBytes) {
+    return;
+  }
+  const std::string path = opts.path + "-wal";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return;  // no WAL yet: SQLite creates it with the first write; on_idle() tries again
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size < target) {
+    static const std::vector<char> zeros(kChunk, 0);
+    const auto size = static_cast<std::size_t>(std::min<std::int64_t>(target - st.st_size, kChunk));
+    if (::pwrite(fd, zeros.data(), size, st.st_size) == static_cast<ssize_t>(size) &&
+        ::fdatasync(fd) == 0) {
+      wal_prealloc_pending = st.st_size + static_cast<std::int64_t>(size) < target;
+    } else {
+      log::debug(kComponent, "WAL preallocation stopped at {} bytes: {}", st.st_size,
+                 std::strerror(errno));
+    }
+  }
+  ::close(fd);
 }
 
 // --- batches
@@ -296,9 +507,8 @@ void Store::Impl::Writer::run_batch(std::vector<WriteItem>& batch) {
       for (auto& item : batch) {
         std::visit([this](auto& it) { exec(it); }, item);
       }
-      if (batch_rev != impl.revision.load()) {
-        set_meta("revision", batch_rev);
-      }
+      // The revision is not written to `meta`: it is the newest history row's (or the compaction
+      // point, see load()), so a commit touches one page fewer.
       changed_compaction = batch_compact != impl.compact_rev.load();
       impl.wdb->prepare(kCommit).run();
     } catch (...) {
@@ -333,6 +543,10 @@ void Store::Impl::Writer::run_batch(std::vector<WriteItem>& batch) {
   // Committed: publish the new state, then acknowledge in order, then wake watchers. The watchers
   // to wake are chosen before the events move into the window.
   auto to_notify = impl.watchers_for(pending);
+  if (view.overlay().size() >= kTrimAfterChanges) {
+    trim_wanted = true;
+  }
+  std::vector<WindowRevision> evicted;  // freed after the lock: a huge revision takes a while
   {
     // The only place the shared state changes. Lease attachments follow the keys: a key leaves its
     // old lease's set and joins its new one; leases granted in this batch get their rows after the
@@ -372,6 +586,7 @@ void Store::Impl::Writer::run_batch(std::vector<WriteItem>& batch) {
     // Older revisions leave the window; watchers that still need them read them from SQLite.
     while (impl.window_bytes > impl.options.watch_window_bytes && !impl.window.empty()) {
       impl.window_bytes -= impl.window.front().bytes;
+      evicted.push_back(std::move(impl.window.front()));
       impl.window.pop_front();
     }
     impl.revision.store(batch_rev);
@@ -552,25 +767,60 @@ void Store::Impl::Writer::exec(Item<DefragmentRequest, std::int64_t>& item) {
   item.result = batch_rev;
 }
 
-// Vacuum first so the checkpoint that follows can also shrink the main file.
+// A Defragment returns the free pages in vacuum steps between write batches (one whole-file
+// vacuum held every writer for as long as it took: ~25 s for 120k pages), then has the checkpointer
+// copy the WAL into the shrunken file, and answers once that is done or kDefragCheckpointWait
+// passed.
 void Store::Impl::Writer::run_defragment(Item<DefragmentRequest, std::int64_t>& item) {
-  try {
-    impl.wdb->exec("PRAGMA incremental_vacuum");
-    impl.wdb->exec("PRAGMA wal_checkpoint(TRUNCATE)");
-    item.result = impl.revision.load();
-  } catch (const sql::SqliteError& e) {
-    item.result = sqlite_error(impl.options.path, e);
+  vacuum_pending = true;
+  defrags.push_back(std::move(item.done));
+}
+
+void Store::Impl::Writer::finish_defragments() {
+  const std::int64_t revision = impl.revision.load();
+  const auto deadline = Clock::now() + kDefragCheckpointWait;
+  for (auto& done : defrags) {
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    auto shared_done = std::make_shared<Callback<std::int64_t>>(std::move(done));
+    impl.checkpointer->request_full([answered, shared_done, revision] {
+      if (!answered->exchange(true) && *shared_done) {
+        (*shared_done)(revision);
+      }
+    });
+    awaiting.push_back(AwaitingDefrag{answered,
+                                      [shared_done](Result<std::int64_t> r) {
+                                        if (*shared_done) {
+                                          (*shared_done)(std::move(r));
+                                        }
+                                      },
+                                      deadline});
   }
-  complete(item);
+  defrags.clear();
+}
+
+void Store::Impl::Writer::answer_expired_defragments(bool all) {
+  const auto now = Clock::now();
+  std::erase_if(awaiting, [&](AwaitingDefrag& waiting) {
+    if (waiting.answered->load()) {
+      return true;
+    }
+    if (!all && now < waiting.deadline) {
+      return false;
+    }
+    if (!waiting.answered->exchange(true)) {
+      waiting.done(impl.revision.load());
+    }
+    return true;
+  });
 }
 
 // --- background work
 // ------------------------------------------------------------------------------
 
-// One slice of at most compaction_slice history rows, in its own transaction, so even a revision with
-// very many rows (a prefix DeleteRange) is removed in short steps between write batches. Progress is
-// persisted per completed revision (compacted_through), so an interrupted compaction resumes after a
-// restart. A failed slice is retried a second later rather than in a tight loop.
+// One slice of at most compaction_slice history rows, in its own transaction, so even a revision
+// with very many rows (a prefix DeleteRange) is removed in short steps between write batches.
+// Progress is persisted per completed revision (compacted_through), so an interrupted compaction
+// resumes after a restart. A failed slice is retried a second later rather than in a tight loop.
 void Store::Impl::Writer::compaction_slice() {
   std::int64_t done = 0;
   {
@@ -647,11 +897,27 @@ void Store::Impl::Writer::compaction_slice() {
 }
 
 // Returns freed pages to the file system a bounded number at a time (auto_vacuum=INCREMENTAL), so a
-// compaction that freed hundreds of megabytes never holds the writer for long.
+// compaction that freed hundreds of megabytes never holds the writer for long. Moving a page costs
+// anything from a few microseconds to a millisecond (its parent and pointer-map entry are updated,
+// perhaps read from disk), so the step size follows the measured time per page.
 void Store::Impl::Writer::vacuum_step() {
   try {
-    impl.wdb->exec(fmt::format("PRAGMA incremental_vacuum({})", kVacuumStepPages));
+    if (impl.wdb->query_int("PRAGMA freelist_count") == 0) {
+      vacuum_pending = false;
+      return;
+    }
+    const auto start = Clock::now();
+    impl.wdb->exec(fmt::format("PRAGMA incremental_vacuum({})", vacuum_pages));
+    const auto took = Clock::now() - start;
+    if (took > kVacuumStepTarget) {
+      vacuum_pages = std::max(kVacuumMinPages, vacuum_pages / 2);
+    } else if (took < kVacuumStepTarget / 2) {
+      vacuum_pages = std::min(kVacuumMaxPages, vacuum_pages * 2);
+    }
     vacuum_pending = impl.wdb->query_int("PRAGMA freelist_count") > 0;
+    if (!vacuum_pending) {
+      trim_wanted = true;
+    }
   } catch (const sql::SqliteError& e) {
     log::debug(kComponent, "incremental vacuum skipped: {}", e.what());
     vacuum_pending = false;
@@ -701,19 +967,6 @@ void Store::Impl::Writer::auto_compact() {
   batch.emplace_back(
       Item<CompactRequest, CompactResponse>{CompactRequest{target}, {}, std::nullopt});
   run_batch(batch);
-}
-
-// Runs only after checkpoint_idle without writes: a TRUNCATE checkpoint resets the WAL file to zero
-// bytes, which bounds it even when autocheckpoint's PASSIVE runs could not finish under load.
-void Store::Impl::Writer::checkpoint() {
-  // TRUNCATE waits for readers through the busy handler; never let that stall the writer.
-  sqlite3_busy_timeout(impl.wdb->handle(), 0);
-  try {
-    impl.wdb->exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  } catch (const sql::SqliteError& e) {
-    log::debug(kComponent, "idle checkpoint skipped: {}", e.what());
-  }
-  sqlite3_busy_timeout(impl.wdb->handle(), 5000);
 }
 
 }  // namespace skiff::kv

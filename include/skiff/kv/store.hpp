@@ -62,9 +62,18 @@ struct StoreOptions {
   std::size_t watch_window_bytes = 8u << 20;
   /// Most requests committed in one SQLite transaction.
   std::size_t max_batch = 256;
-  /// WAL checkpoint (TRUNCATE) after this much idle time; `journal_size_limit` caps the WAL file.
+  /// After this much time without writes, the WAL is checkpointed completely (in the background)
+  /// and heap memory freed by large deletes goes back to the system. Checkpoints otherwise run in
+  /// the background as the WAL grows; the WAL file is reused in place, not truncated.
   std::chrono::milliseconds checkpoint_idle = std::chrono::seconds(1);
+  /// Most bytes the WAL file keeps: SQLite cuts it back to this when it rewinds, and an idle
+  /// checkpoint truncates a WAL that one huge transaction grew beyond it.
   std::int64_t wal_size_limit = 64LL << 20;
+  /// The WAL file is extended with zeros to this size at open (at most wal_size_limit) and rewound
+  /// before it fills, so commits overwrite allocated blocks instead of growing the file: on the
+  /// benchmark VM an fdatasync that grows a file costs 2-30x one that overwrites
+  /// (docs/benchmarks.md). 0 = let the WAL grow on demand.
+  std::int64_t wal_preallocate_bytes = 8LL << 20;
   /// Refuse writes (kErrNoSpace) once the database file exceeds this many bytes; 0 = no quota.
   std::int64_t quota_bytes = 0;
   /// Shortest lease TTL granted (shorter requests are raised, as etcd does), and how often expiry is checked.

@@ -46,22 +46,65 @@ TEST_CASE("revision, keys, history and the compaction point persist across reope
   CHECK(status.db_size_in_use <= status.db_size);
 }
 
-TEST_CASE("the file uses WAL with incremental auto-vacuum and the WAL is truncated when idle",
+TEST_CASE("the file uses WAL with incremental auto-vacuum; the WAL is preallocated and reused",
           "[kv]") {
   TestStore s;
-  for (int i = 0; i < 200; ++i) {
-    put(*s, "wal/" + std::to_string(i), std::string(1000, 'w'));
+  const auto preallocated = static_cast<std::uintmax_t>(s.options.wal_preallocate_bytes);
+  REQUIRE(preallocated > 0);
+  // Preallocated in small steps while the writer has nothing to do, not at open.
+  CHECK(skiff::testing::eventually(
+      [&] { return std::filesystem::file_size(s.options.path + "-wal") == preallocated; }));
+  // About ten times the preallocated size goes through the WAL: it must rewind (commits overwrite
+  // the file from its start) rather than grow.
+  const std::string value(1000, 'w');
+  for (int i = 0; i < 3000; ++i) {
+    put(*s, "wal/" + std::to_string(i % 300), value + std::to_string(i));
   }
   CHECK(sql_text(s.options.path, "PRAGMA journal_mode") == "wal");
   CHECK(sql_int(s.options.path, "PRAGMA auto_vacuum") == 2);  // INCREMENTAL
   CHECK(sql_int(s.options.path, "SELECT value FROM meta WHERE name = 'schema_version'") == 1);
-  CHECK(sql_int(s.options.path, "SELECT value FROM meta WHERE name = 'revision'") == 201);
-  // checkpoint_idle is 50 ms in tests.
+  CHECK(std::filesystem::file_size(s.options.path + "-wal") == preallocated);
+  // checkpoint_idle is 50 ms in tests: once idle, everything reaches the main file, and the WAL
+  // file keeps its size for the next commits.
   CHECK(skiff::testing::eventually([&] {
-    std::error_code ec;
-    return std::filesystem::file_size(s.options.path + "-wal", ec) == 0 && !ec;
+    return main_file_int(s.options.path, "SELECT count(*) FROM history") == 3000;
   }));
-  CHECK(get(*s, "wal/7").kvs.size() == 1);
+  CHECK(std::filesystem::file_size(s.options.path + "-wal") == preallocated);
+  CHECK(s->status().db_size < 3000 * 4096);  // the WAL counts with what is not yet in the file
+  CHECK(get(*s, "wal/7").kvs.at(0).value == value + "2707");
+}
+
+TEST_CASE("without preallocation the WAL starts empty and stays bounded", "[kv]") {
+  TestStore s([](StoreOptions& o) { o.wal_preallocate_bytes = 0; });
+  const std::string value(1000, 'w');
+  for (int i = 0; i < 3000; ++i) {
+    put(*s, "wal/" + std::to_string(i % 300), value);
+  }
+  // Rewound at about a thousand frames, like SQLite's automatic checkpoint would.
+  CHECK(std::filesystem::file_size(s.options.path + "-wal") < (8u << 20));
+  CHECK(skiff::testing::eventually([&] {
+    return main_file_int(s.options.path, "SELECT count(*) FROM history") == 3000;
+  }));
+}
+
+TEST_CASE("the revision survives reopening when compaction removed the newest revision's rows",
+          "[kv]") {
+  TestStore s;
+  put(*s, "gone/a", "1");  // 2
+  put(*s, "gone/b", "2");  // 3
+  auto deleted = s->delete_range_sync(DeleteRangeRequest{"gone/", prefix_end("gone/"), false});
+  REQUIRE(deleted);
+  CHECK(deleted->revision == 4);
+  REQUIRE(s->compact_sync(4));
+  s->wait_compaction_idle_for_test();
+  // The tombstones at 4 and everything they superseded are gone: no row names revision 4.
+  CHECK(sql_int(s.options.path, "SELECT count(*) FROM history") == 0);
+  s.reopen();
+  CHECK(s->current_revision() == 4);
+  CHECK(s->compact_revision() == 4);
+  CHECK(put(*s, "gone/c", "3").revision == 5);
+  s.reopen();
+  CHECK(s->current_revision() == 5);
 }
 
 TEST_CASE("64 concurrent puts are all acknowledged with distinct consecutive revisions", "[kv]") {
@@ -251,7 +294,11 @@ TEST_CASE("a quota on the file size refuses puts but allows deletes and compacti
 }
 
 TEST_CASE("a disk write error fails the batch clearly while reads keep working", "[kv]") {
-  TestStore s([](StoreOptions& o) { o.checkpoint_idle = std::chrono::hours(1); });
+  // No preallocation: the failure below needs a write that grows the WAL file.
+  TestStore s([](StoreOptions& o) {
+    o.checkpoint_idle = std::chrono::hours(1);
+    o.wal_preallocate_bytes = 0;
+  });
   put(*s, "io/a", "1");
   // Make every write that grows a file fail with EFBIG (an I/O error to SQLite), as a full or
   // broken disk would, without needing root or a special filesystem.
