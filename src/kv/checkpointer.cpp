@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "checkpointer.hpp"
 
+#include <pthread.h>
+
 #include <filesystem>
 
 #if defined(__GLIBC__)
@@ -95,6 +97,7 @@ bool Checkpointer::wait_idle(std::chrono::milliseconds timeout) {
 }
 
 void Checkpointer::run() {
+  pthread_setname_np(pthread_self(), "kv-checkpoint");
   std::unique_lock lock(mu_);
   while (true) {
     cv_.wait(lock, [&] { return requested_ || stopping_; });

@@ -92,10 +92,12 @@ class Watcher;
 ///
 /// Reads (`range`, `txn` that turns out read-only, lease queries) run on the calling thread against the
 /// in-memory index (or SQLite for historical revisions) and do not wait for writers beyond a short lock.
-/// Writes are queued to the single writer thread; the callback runs **on the writer thread** once the
-/// write committed (or failed): it must not block and must not call a blocking (`*_sync`) method of the
-/// store. Callbacks run in commit order. Three cases are answered on the **calling thread** before the
-/// method returns instead: a request rejected by its static checks (empty key, ignore_* with a value or
+/// Writes are queued to the single writer thread; the callback runs once the write committed (or
+/// failed), **on a store thread**: the writer itself when it has nothing else to do, otherwise the
+/// store's completion thread, so that sending responses overlaps the next commit. Either way callbacks
+/// run one at a time and in commit order; they must not block and must not call a blocking (`*_sync`)
+/// method of the store. Three cases are answered on the **calling thread** before the method returns
+/// instead: a request rejected by its static checks (empty key, ignore_* with a value or
 /// lease, a malformed txn), a txn whose chosen branches only read (it needs no revision), and any request
 /// made once the store is shutting down (kErrStopped).
 class Store {
@@ -138,9 +140,14 @@ class Store {
   LeaseTimeToLiveResponse lease_time_to_live(std::int64_t id, bool keys) const;
   std::vector<std::int64_t> lease_list() const;
 
-  /// Status figures (sizes from SQLite's page counts).
+  /// Status figures (sizes from SQLite's page counts; db_size adds the WAL frames not yet copied
+  /// into the file, not the WAL's preallocated length).
   StoreStatus status() const;
-  /// Checkpoints the WAL and vacuums free pages (Maintenance.Defragment).
+  /// Returns free pages to the file system (incremental vacuum in short steps between write batches,
+  /// so writes are not held up) and checkpoints the WAL so the file shrinks (Maintenance.Defragment).
+  /// Completes once the free list is empty and the checkpoint ran, or at most ~2 s after the vacuum
+  /// (a checkpoint of a WAL that a huge transaction grew then finishes in the background). Its
+  /// callback may run after those of writes queued behind it, on a store thread.
   void defragment(Callback<std::int64_t> done);
 
   /// Registers a watcher. `notify` is called (on the writer thread, without store locks held) whenever

@@ -88,6 +88,7 @@ TEST_CASE("acknowledged writes survive SIGKILL of the writer process", "[kv][int
   std::uniform_int_distribution<int> run_ms(50, 400);
   std::vector<Ack> all;
   std::int64_t last_revision = 1;
+  int rounds_with_acks = 0;
 
   for (int round = 0; round < 15; ++round) {
     const std::string out = dir.file("acks-" + std::to_string(round) + ".txt");
@@ -111,7 +112,9 @@ TEST_CASE("acknowledged writes survive SIGKILL of the writer process", "[kv][int
     auto acks = read_acks(out);
     INFO("round " << round << ": killed after " << ms << " ms, " << acks.size()
                   << " acknowledged writes");
-    REQUIRE(!acks.empty());
+    // A kill before the first acknowledgement (start-up took longer than the random delay, as on a
+    // loaded machine) is a valid crash point too: the checks below still apply to what came before.
+    rounds_with_acks += acks.empty() ? 0 : 1;
     for (const auto& ack : acks) {
       last_revision = std::max(last_revision, ack.revision);
     }
@@ -146,6 +149,8 @@ TEST_CASE("acknowledged writes survive SIGKILL of the writer process", "[kv][int
     CHECK(missing == 0);
     last_revision = s.current_revision();
   }
-  WARN("crash test: " << all.size() << " acknowledged writes over 15 kills, final revision "
-                      << last_revision);
+  WARN("crash test: " << all.size() << " acknowledged writes over 15 kills (" << rounds_with_acks
+                      << " during writes), final revision " << last_revision);
+  // Most kills must land while writes are being acknowledged, or the test proves little.
+  CHECK(rounds_with_acks >= 10);
 }
