@@ -36,7 +36,8 @@ namespace skiff::kv {
 class Checkpointer {
 public:
   /// `size_limit`: after an idle checkpoint found the WAL file larger than this (a huge
-  /// transaction grew it), truncate it. The writer re-extends it to its preallocated size.
+  /// transaction grew it), truncate it (0: never). The writer re-extends it to its preallocated
+  /// size.
   Checkpointer(std::string path, std::int64_t size_limit);
   ~Checkpointer();
   Checkpointer(const Checkpointer&) = delete;

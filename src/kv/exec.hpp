@@ -94,6 +94,8 @@ public:
   const std::map<std::string, std::optional<Entry>, std::less<>>& overlay() const {
     return overlay_;
   }
+  /// For the writer's publish step, which moves the entries out just before clear().
+  std::map<std::string, std::optional<Entry>, std::less<>>& mutable_overlay() { return overlay_; }
   const std::map<std::int64_t, std::optional<LeaseRow>>& lease_overlay() const {
     return lease_overlay_;
   }

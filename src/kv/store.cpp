@@ -114,6 +114,10 @@ std::optional<Error> load(Store::Impl& impl) {
     }
     db.exec(impl.options.sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     db.exec(fmt::format("PRAGMA journal_size_limit = {}", impl.options.wal_size_limit));
+    // 16 MiB of page cache for the writer (SQLite's default is 2 MiB): a compaction slice or a
+    // large delete touches thousands of pages, and a transaction that outgrows the cache spills
+    // pages to the WAL more than once. Filled only on demand and released when idle.
+    db.exec("PRAGMA cache_size = -16384");
     // A damaged file is refused at open rather than discovered by the first unlucky read.
     std::string check = db.query_text("PRAGMA quick_check");
     if (check != "ok") {

@@ -50,14 +50,23 @@ const std::string kDeleteRow = "DELETE FROM history WHERE rev = ?1 AND sub = ?2"
 constexpr auto kVacuumStepTarget = std::chrono::milliseconds(5);
 constexpr std::int64_t kVacuumMinPages = 16;
 constexpr std::int64_t kVacuumMaxPages = 4096;
+// With at most this many live pages and at least as many free ones, a full VACUUM (which copies the
+// live pages) replaces the incremental steps: ~4 MiB to copy, a few tens of milliseconds.
+constexpr std::int64_t kFullVacuumMaxLive = 1024;
 
 // A Defragment waits at most this long for the checkpoint after its vacuum (the checkpoint of a
 // WAL that a huge transaction grew can take longer; it then completes in the background).
-constexpr auto kDefragCheckpointWait = std::chrono::seconds(2);
+constexpr auto kDefragCheckpointWait = std::chrono::seconds(1);
+// ... and vacuums for at most this long before that (the rest continues in the background).
+constexpr auto kDefragVacuumBudget = std::chrono::seconds(1);
 
 // A write batch that changed this many keys frees a lot of memory once its overlay, events and
 // responses are gone: ask the checkpointer to return it to the system (malloc_trim).
 constexpr std::size_t kTrimAfterChanges = 10000;
+
+// A compaction transaction takes further chunks of compaction_slice rows while no request waits,
+// for up to this long; a request that arrives waits for the current chunk only.
+constexpr auto kSliceBudget = std::chrono::milliseconds(20);
 
 // Batches up to this size are acknowledged on the writer thread when nothing else waits (see
 // Completer): a thread hop costs more than the callbacks.
@@ -177,16 +186,28 @@ struct Store::Impl::Writer {
 
   // WAL bookkeeping (manage_wal). Frames as reported by the wal hook after each commit.
   int wal_frames = 0;
+  std::uint64_t frames_written = 0;  ///< WAL frames appended since open (for the logs below)
+  // Where a compaction or vacuum run started, for its completion log line.
+  Clock::time_point compaction_started{};
+  std::uint64_t compaction_frames_at = 0;
+  std::uint64_t slices_at = 0;
+  Clock::time_point vacuum_started{};
+  std::uint64_t vacuum_frames_at = 0;
+  std::int64_t vacuum_free_at = 0;
+  std::uint64_t vacuum_steps = 0;
   int requested_at = 0;  ///< wal_frames when the checkpointer was last asked
   int restart_frames = 1000;
   int step_frames = 250;
   bool trim_wanted = false;
-  bool wal_prealloc_pending = true;    ///< the WAL file is shorter than its preallocated size
-  std::uint64_t tail_checkpoints = 0;  ///< WAL rewinds the writer completed itself
-  std::uint64_t checkpoint_waits = 0;  ///< times it waited for the checkpointer (back-pressure)
+  bool wal_prealloc_pending = true;     ///< the WAL file is shorter than its preallocated size
+  std::uint64_t tail_checkpoints = 0;   ///< WAL rewinds the writer completed itself
+  std::uint64_t checkpoint_waits = 0;   ///< times it waited for the checkpointer (back-pressure)
+  std::uint64_t compaction_slices = 0;  ///< compaction transactions
+  std::uint64_t compaction_chunks = 0;  ///< compaction_slice-row chunks within them
 
   /// Defragment requests waiting for the vacuum to finish.
   std::vector<Callback<std::int64_t>> defrags;
+  Clock::time_point defrag_vacuum_until{};
   /// Defragments waiting for their checkpoint: answered by whichever comes first, the checkpointer
   /// or the deadline.
   struct AwaitingDefrag {
@@ -199,7 +220,11 @@ struct Store::Impl::Writer {
 
 namespace {
 int wal_hook(void* arg, sqlite3* /*db*/, const char* /*name*/, int frames) {
-  static_cast<Store::Impl::Writer*>(arg)->wal_frames = frames;
+  auto* writer = static_cast<Store::Impl::Writer*>(arg);
+  // Frames this commit appended (after a rewind the count starts again from zero).
+  writer->frames_written += static_cast<std::uint64_t>(
+      frames >= writer->wal_frames ? frames - writer->wal_frames : frames);
+  writer->wal_frames = frames;
   return SQLITE_OK;
 }
 }  // namespace
@@ -221,7 +246,14 @@ Store::Impl::~Impl() {
 // The checkpointer starts before the writer thread (which feeds it) and stops after it. Automatic
 // checkpoints are off on the write connection: the hook only records the WAL's length.
 void Store::Impl::start() {
-  checkpointer = std::make_unique<Checkpointer>(options.path, options.wal_size_limit);
+  // An idle WAL that one huge transaction grew to twice its preallocated size (or to the limit)
+  // is truncated; the writer then extends it again in small steps.
+  std::int64_t idle_limit = options.wal_size_limit;
+  if (options.wal_preallocate_bytes > 0) {
+    idle_limit = std::min(idle_limit > 0 ? idle_limit : options.wal_preallocate_bytes * 2,
+                          options.wal_preallocate_bytes * 2);
+  }
+  checkpointer = std::make_unique<Checkpointer>(options.path, idle_limit);
   checkpointer->start();
   checkpointer->request();  // a WAL left by a crash is copied in the background, not by commits
   completer = std::make_unique<Completer>();
@@ -422,17 +454,21 @@ void Store::Impl::Writer::run() {
       next_auto_compact = Clock::now() + opts.compaction_interval;
     }
     answer_expired_defragments(false);
-    // One piece of background work between batches. A Defragment's vacuum goes before compaction
-    // slices: its caller waits for it (etcdctl gives up after 5 s), compaction has no caller.
+    // One piece of background work between batches. A Defragment goes before compaction slices:
+    // its caller waits for it (etcdctl gives up after 5 s), compaction has no caller. It vacuums
+    // for at most kDefragVacuumBudget; what is left (a compaction still running frees more) goes
+    // back in the background as always.
     bool worked = true;
-    if (!defrags.empty() && vacuum_pending) {
-      vacuum_step();
+    if (!defrags.empty()) {
+      if (vacuum_pending && Clock::now() < defrag_vacuum_until) {
+        vacuum_step();
+      } else {
+        finish_defragments();
+      }
     } else if (compaction_pending() && Clock::now() >= retry_compaction_at) {
       compaction_slice();
     } else if (vacuum_pending) {
       vacuum_step();
-    } else if (!defrags.empty()) {
-      finish_defragments();
     } else if (wal_prealloc_pending && queue_empty()) {
       preallocate_wal_step();
       worked = false;  // no SQLite write; idle work still follows
@@ -512,6 +548,7 @@ void Store::Impl::Writer::manage_wal() {
 
 void Store::Impl::Writer::on_idle() {
   wal_prealloc_pending = impl.options.wal_preallocate_bytes > 0;  // re-checked: a truncation
+  sqlite3_db_release_memory(impl.wdb->handle());  // page cache a big compaction filled
   impl.checkpointer->request_full();
   impl.checkpointer->request_trim();
   requested_at = 0;
@@ -630,7 +667,8 @@ void Store::Impl::Writer::run_batch(std::vector<WriteItem>& batch) {
     // old lease's set and joins its new one; leases granted in this batch get their rows after the
     // keys.
     std::unique_lock lock(impl.mu);
-    for (const auto& [key, entry] : view.overlay()) {
+    // The overlay is cleared right after: its entries move into the shared map.
+    for (auto& [key, entry] : view.mutable_overlay()) {
       auto it = impl.keys.find(key);
       if (it != impl.keys.end() && it->second.kv.lease != 0) {
         if (auto lease = impl.leases.find(it->second.kv.lease); lease != impl.leases.end()) {
@@ -642,9 +680,9 @@ void Store::Impl::Writer::run_batch(std::vector<WriteItem>& batch) {
           impl.leases[entry->kv.lease].keys.insert(key);
         }
         if (it != impl.keys.end()) {
-          it->second = *entry;
+          it->second = std::move(*entry);
         } else {
-          impl.keys.emplace(key, *entry);
+          impl.keys.emplace(key, std::move(*entry));
         }
       } else if (it != impl.keys.end()) {
         impl.keys.erase(it);
@@ -708,10 +746,12 @@ void Store::Impl::Writer::persist(Executor& ex) {
     } else {
       impl.wdb->prepare(kUpsertCurrent).bind_blob(1, kv.key).bind(2, rev).bind(3, change.sub).run();
     }
+    // The statements above are done with the change's buffers (bound without copying), and the
+    // executor is discarded after this: move rather than copy the key, value and prev_kv.
     Event event;
     event.type = change.deleted ? Event::Type::kDelete : Event::Type::kPut;
-    event.kv = kv;
-    event.prev_kv = change.prev;
+    event.kv = std::move(change.kv);
+    event.prev_kv = std::move(change.prev);
     window_rev.bytes += event_bytes(event);
     window_rev.events.push_back(std::move(event));
   }
@@ -844,10 +884,13 @@ void Store::Impl::Writer::exec(Item<DefragmentRequest, std::int64_t>& item) {
 }
 
 // A Defragment returns the free pages in vacuum steps between write batches (one whole-file
-// vacuum held every writer for as long as it took: ~25 s for 120k pages), then has the checkpointer
-// copy the WAL into the shrunken file, and answers once that is done or kDefragCheckpointWait
-// passed.
+// vacuum held every writer for as long as it took: ~25 s for 120k pages), for at most
+// kDefragVacuumBudget, then has the checkpointer copy the WAL into the shrunken file, and answers
+// once that is done or kDefragCheckpointWait passed: about 2 s at most, whatever the file.
 void Store::Impl::Writer::run_defragment(Item<DefragmentRequest, std::int64_t>& item) {
+  if (defrags.empty()) {
+    defrag_vacuum_until = Clock::now() + kDefragVacuumBudget;
+  }
   vacuum_pending = true;
   defrags.push_back(std::move(item.done));
 }
@@ -907,9 +950,17 @@ void Store::Impl::Writer::compaction_slice() {
     cursor_rev = done + 1;
     cursor_sub = -1;
   }
+  if (compaction_started == Clock::time_point{}) {
+    compaction_started = Clock::now();
+    compaction_frames_at = frames_written;
+    slices_at = compaction_slices;
+  }
   const std::int64_t target = impl.compact_rev.load();
   const std::int64_t max_rows = std::max<std::int64_t>(impl.options.compaction_slice, 1);
+  const auto start = Clock::now();
   std::int64_t through = done;
+  std::int64_t next_rev = cursor_rev;
+  std::int64_t next_sub = cursor_sub;
   try {
     impl.wdb->prepare(kBegin).run();
     try {
@@ -917,37 +968,59 @@ void Store::Impl::Writer::compaction_slice() {
         std::int64_t rev, sub, deleted, prev_rev, prev_sub;
       };
       std::vector<Row> rows;
-      {
-        auto& select = impl.wdb->prepare(kSliceRows);
-        sql::StatementReset guard(select);
-        select.bind(1, cursor_rev).bind(2, cursor_sub).bind(3, target).bind(4, max_rows);
-        while (select.step()) {
-          rows.push_back({select.column_int64(0), select.column_int64(1), select.column_int64(2),
-                          select.column_int64(3), select.column_int64(4)});
+      std::vector<std::pair<std::int64_t, std::int64_t>> doomed;
+      // Chunks of compaction_slice rows, in one transaction for as long as no request waits and
+      // kSliceBudget is not used up: the superseded rows of one revision (a prefix delete's
+      // tombstones, in key order) are scattered over the whole history, and each transaction
+      // writes every page it touched to the WAL once, so bigger transactions mean several times
+      // less WAL (a 200k-key delete compacted in 1000-row transactions wrote ~1.6 GB).
+      while (true) {
+        rows.clear();
+        {
+          auto& select = impl.wdb->prepare(kSliceRows);
+          sql::StatementReset guard(select);
+          select.bind(1, next_rev).bind(2, next_sub).bind(3, target).bind(4, max_rows);
+          while (select.step()) {
+            rows.push_back({select.column_int64(0), select.column_int64(1), select.column_int64(2),
+                            select.column_int64(3), select.column_int64(4)});
+          }
+        }
+        // Each row supersedes the one it points at; a tombstone also removes itself. What
+        // survives is the newest version <= the compaction point of every key still live there.
+        // Deleted in (rev, sub) order, which is file order.
+        doomed.clear();
+        for (const auto& row : rows) {
+          if (row.prev_rev != 0) {
+            doomed.emplace_back(row.prev_rev, row.prev_sub);
+          }
+          if (row.deleted != 0) {
+            doomed.emplace_back(row.rev, row.sub);
+          }
+        }
+        std::sort(doomed.begin(), doomed.end());
+        auto& del = impl.wdb->prepare(kDeleteRow);
+        for (const auto& [rev, sub] : doomed) {
+          del.bind(1, rev).bind(2, sub).run();
+        }
+        ++compaction_chunks;
+        // A short read means everything up to the target is done; otherwise every revision
+        // before the last row's is complete.
+        const bool finished = static_cast<std::int64_t>(rows.size()) < max_rows;
+        through = std::max(through, finished ? target : rows.back().rev - 1);
+        if (!rows.empty()) {
+          next_rev = rows.back().rev;
+          next_sub = rows.back().sub;
+        }
+        if (finished || Clock::now() - start >= kSliceBudget || !queue_empty()) {
+          break;
         }
       }
-      // Each row supersedes the one it points at; a tombstone also removes itself. What survives is
-      // the newest version <= the compaction point of every key still live there.
-      auto& del = impl.wdb->prepare(kDeleteRow);
-      for (const auto& row : rows) {
-        if (row.prev_rev != 0) {
-          del.bind(1, row.prev_rev).bind(2, row.prev_sub).run();
-        }
-        if (row.deleted != 0) {
-          del.bind(1, row.rev).bind(2, row.sub).run();
-        }
-      }
-      // A short read means everything up to the target is done; otherwise every revision before
-      // the last row's is complete.
-      through = static_cast<std::int64_t>(rows.size()) < max_rows ? target : rows.back().rev - 1;
       if (through > done) {
         set_meta("compacted_through", through);
       }
       impl.wdb->prepare(kCommit).run();
-      if (!rows.empty()) {
-        cursor_rev = rows.back().rev;
-        cursor_sub = rows.back().sub;
-      }
+      cursor_rev = next_rev;
+      cursor_sub = next_sub;
     } catch (...) {
       try {
         impl.wdb->exec("ROLLBACK");
@@ -960,8 +1033,16 @@ void Store::Impl::Writer::compaction_slice() {
     retry_compaction_at = Clock::now() + std::chrono::seconds(1);
     return;
   }
+  ++compaction_slices;
   if (through >= target) {
     vacuum_pending = true;
+    const auto took =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - compaction_started);
+    log::info(kComponent,
+              "compaction through revision {} done: {} transactions, {} ms, {} MiB of WAL", target,
+              compaction_slices - slices_at, took.count(),
+              (frames_written - compaction_frames_at) * kFrameBytes >> 20);
+    compaction_started = Clock::time_point{};
   }
   if (through > done) {
     {
@@ -978,25 +1059,48 @@ void Store::Impl::Writer::compaction_slice() {
 // perhaps read from disk), so the step size follows the measured time per page.
 void Store::Impl::Writer::vacuum_step() {
   try {
-    if (impl.wdb->query_int("PRAGMA freelist_count") == 0) {
+    const std::int64_t free = impl.wdb->query_int("PRAGMA freelist_count");
+    if (free == 0) {
       vacuum_pending = false;
       return;
     }
-    const auto start = Clock::now();
-    impl.wdb->exec(fmt::format("PRAGMA incremental_vacuum({})", vacuum_pages));
-    const auto took = Clock::now() - start;
-    if (took > kVacuumStepTarget) {
-      vacuum_pages = std::max(kVacuumMinPages, vacuum_pages / 2);
-    } else if (took < kVacuumStepTarget / 2) {
-      vacuum_pages = std::min(kVacuumMaxPages, vacuum_pages * 2);
+    if (vacuum_started == Clock::time_point{}) {
+      vacuum_started = Clock::now();
+      vacuum_frames_at = frames_written;
+      vacuum_free_at = free;
+      vacuum_steps = 0;
     }
+    const std::int64_t live = impl.wdb->query_int("PRAGMA page_count") - free;
+    const auto start = Clock::now();
+    if (live <= kFullVacuumMaxLive && free >= live) {
+      // Mostly free (e.g. everything was deleted and compacted): rewriting the few live pages is
+      // far cheaper than incremental vacuum, which looks each free page up in the free list and
+      // writes a page or three per page it returns (gigabytes of WAL after check perf l).
+      impl.wdb->exec("VACUUM");
+    } else {
+      impl.wdb->exec(fmt::format("PRAGMA incremental_vacuum({})", vacuum_pages));
+      const auto took = Clock::now() - start;
+      if (took > kVacuumStepTarget) {
+        vacuum_pages = std::max(kVacuumMinPages, vacuum_pages / 2);
+      } else if (took < kVacuumStepTarget / 2) {
+        vacuum_pages = std::min(kVacuumMaxPages, vacuum_pages * 2);
+      }
+    }
+    ++vacuum_steps;
     vacuum_pending = impl.wdb->query_int("PRAGMA freelist_count") > 0;
     if (!vacuum_pending) {
       trim_wanted = true;
+      const auto took =
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - vacuum_started);
+      log::info(kComponent, "returned {} free pages in {} steps, {} ms, {} MiB of WAL",
+                vacuum_free_at, vacuum_steps, took.count(),
+                (frames_written - vacuum_frames_at) * kFrameBytes >> 20);
+      vacuum_started = Clock::time_point{};
     }
   } catch (const sql::SqliteError& e) {
-    log::debug(kComponent, "incremental vacuum skipped: {}", e.what());
+    log::debug(kComponent, "vacuum skipped: {}", e.what());
     vacuum_pending = false;
+    vacuum_started = Clock::time_point{};
   }
 }
 

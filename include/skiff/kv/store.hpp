@@ -55,8 +55,9 @@ struct StoreOptions {
   std::int64_t compaction_keep_revisions = 1000;
   std::chrono::milliseconds compaction_keep_duration = std::chrono::minutes(5);
   std::chrono::milliseconds compaction_interval = std::chrono::seconds(10);
-  /// History rows examined per compaction slice: a slice runs between write batches, so writers wait at
-  /// most one slice (freed pages then go back to the file system in bounded vacuum steps).
+  /// History rows examined per compaction chunk. Compaction runs between write batches, one chunk
+  /// after another while no request waits (up to ~20 ms per transaction), so a request waits for at
+  /// most one chunk; freed pages then go back to the file system in bounded vacuum steps.
   std::int64_t compaction_slice = 1000;
   /// Events kept in memory for watchers that are slightly behind; older ones are read from SQLite.
   std::size_t watch_window_bytes = 8u << 20;
@@ -67,7 +68,8 @@ struct StoreOptions {
   /// the background as the WAL grows; the WAL file is reused in place, not truncated.
   std::chrono::milliseconds checkpoint_idle = std::chrono::seconds(1);
   /// Most bytes the WAL file keeps: SQLite cuts it back to this when it rewinds, and an idle
-  /// checkpoint truncates a WAL that one huge transaction grew beyond it.
+  /// checkpoint truncates a WAL that one huge transaction grew beyond it (or beyond twice
+  /// wal_preallocate_bytes).
   std::int64_t wal_size_limit = 64LL << 20;
   /// The WAL file is extended with zeros to this size at open (at most wal_size_limit) and rewound
   /// before it fills, so commits overwrite allocated blocks instead of growing the file: on the
@@ -145,9 +147,10 @@ class Store {
   StoreStatus status() const;
   /// Returns free pages to the file system (incremental vacuum in short steps between write batches,
   /// so writes are not held up) and checkpoints the WAL so the file shrinks (Maintenance.Defragment).
-  /// Completes once the free list is empty and the checkpoint ran, or at most ~2 s after the vacuum
-  /// (a checkpoint of a WAL that a huge transaction grew then finishes in the background). Its
-  /// callback may run after those of writes queued behind it, on a store thread.
+  /// Completes once the free list is empty and the checkpoint ran, but after about 2 s at most (1 s
+  /// of vacuum, 1 s of checkpoint): what is left, e.g. pages a compaction still frees, goes back in
+  /// the background as always. Its callback may run after those of writes queued behind it, on a
+  /// store thread.
   void defragment(Callback<std::int64_t> done);
 
   /// Registers a watcher. `notify` is called (on the writer thread, without store locks held) whenever
