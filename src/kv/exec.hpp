@@ -203,6 +203,7 @@ public:
   /// The header revision: the new one if something changed, else the current one.
   std::int64_t header_revision() const { return changed() ? new_revision() : begin_revision_; }
   std::vector<Change>& changes() { return changes_; }
+  const std::vector<Change>& changes() const { return changes_; }
 
 private:
   Result<TxnResponse> run_txn(const TxnRequest& request, const std::vector<bool>& path,

@@ -54,6 +54,23 @@ private:
   std::shared_mutex rw_;
 };
 
+/// A history row's id (its rowid): the revision in the high bits, the sub-revision (the change's
+/// index within its revision) in the low kSubBits. Ordered like (rev, sub), i.e. commit order.
+inline constexpr int kSubBits = 20;
+/// Most changes one revision can hold (a prefix delete or lease revoke of more keys is refused).
+inline constexpr std::int64_t kMaxChangesPerRevision = std::int64_t{1} << kSubBits;
+/// Highest revision the id leaves room for (2^43 - 1: ~280 years at 1000 writes/s).
+inline constexpr std::int64_t kMaxRevision = (std::int64_t{1} << (63 - kSubBits)) - 1;
+constexpr std::int64_t row_id(std::int64_t rev, std::int64_t sub) {
+  return (rev << kSubBits) | sub;
+}
+constexpr std::int64_t row_revision(std::int64_t id) {
+  return id >> kSubBits;
+}
+constexpr std::int64_t row_sub(std::int64_t id) {
+  return id & (kMaxChangesPerRevision - 1);
+}
+
 /// One committed revision as watchers see it: events in sub-revision order, each with prev_kv set
 /// unless it is a creation.
 struct WindowRevision {

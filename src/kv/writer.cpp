@@ -16,6 +16,7 @@
 
 #include "store_impl.hpp"
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 namespace skiff::kv {
 
@@ -26,11 +27,11 @@ constexpr std::string_view kComponent = "kv";
 const std::string kBegin = "BEGIN IMMEDIATE";
 const std::string kCommit = "COMMIT";
 const std::string kInsertHistory =
-    "INSERT INTO history(rev, sub, key, create_rev, version, lease, deleted, value, prev_rev, "
-    "prev_sub) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    "INSERT INTO history(id, key, create_rev, version, lease, deleted, value, prev) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 const std::string kUpsertCurrent =
-    "INSERT INTO current(key, rev, sub) VALUES (?1, ?2, ?3) "
-    "ON CONFLICT(key) DO UPDATE SET rev = excluded.rev, sub = excluded.sub";
+    "INSERT INTO current(key, id) VALUES (?1, ?2) "
+    "ON CONFLICT(key) DO UPDATE SET id = excluded.id";
 const std::string kDeleteCurrent = "DELETE FROM current WHERE key = ?1";
 const std::string kSetMeta =
     "INSERT INTO meta(name, value) VALUES (?1, ?2) "
@@ -39,11 +40,10 @@ const std::string kUpsertLease =
     "INSERT INTO leases(id, ttl, expires_at_ms) VALUES (?1, ?2, ?3) "
     "ON CONFLICT(id) DO UPDATE SET ttl = excluded.ttl, expires_at_ms = excluded.expires_at_ms";
 const std::string kDeleteLease = "DELETE FROM leases WHERE id = ?1";
-// The next rows after the cursor (rev, sub), up to the compaction point, in (rev, sub) order.
+// The next rows after the cursor (an id), up to the compaction point, in id = (rev, sub) order.
 const std::string kSliceRows =
-    "SELECT rev, sub, deleted, prev_rev, prev_sub FROM history "
-    "WHERE (rev, sub) > (?1, ?2) AND rev <= ?3 ORDER BY rev, sub LIMIT ?4";
-const std::string kDeleteRow = "DELETE FROM history WHERE rev = ?1 AND sub = ?2";
+    "SELECT id, deleted, prev FROM history WHERE id > ?1 AND id < ?2 ORDER BY id LIMIT ?3";
+const std::string kDeleteRow = "DELETE FROM history WHERE id = ?1";
 
 // Vacuum steps are sized to take about this long (one statement between write batches); the page
 // count adapts to what the disk and the file's layout allow.
@@ -163,6 +163,8 @@ struct Store::Impl::Writer {
   /// Writes an executed request's changes to SQLite and queues its watch events. Throws
   /// SqliteError.
   void persist(Executor& ex);
+  /// Why an executed request cannot be stored (its changes do not fit one revision's ids), if so.
+  std::optional<Error> unstorable(const Executor& ex) const;
   void set_meta(std::string_view name, std::int64_t value);
   std::int64_t db_bytes();
 
@@ -176,11 +178,10 @@ struct Store::Impl::Writer {
   std::deque<std::pair<std::int64_t, std::int64_t>>
       samples;  ///< (now_ms, revision) for auto compaction
   Clock::time_point retry_compaction_at{};
-  // Where the last slice stopped inside a revision (rows of one revision can be many: a prefix
-  // DeleteRange); (0, 0) = at the start of compacted_through + 1. Not persisted: redoing part of a
-  // revision after a restart deletes nothing twice.
-  std::int64_t cursor_rev = 0;
-  std::int64_t cursor_sub = 0;
+  // The id of the last history row a slice examined (rows of one revision can be many: a prefix
+  // DeleteRange); below the first row of compacted_through + 1 means "start there". Not persisted:
+  // redoing part of a revision after a restart deletes nothing twice.
+  std::int64_t cursor = 0;
   bool vacuum_pending = false;  ///< compaction freed pages that incremental vacuum has not returned
   std::int64_t vacuum_pages = 256;  ///< pages per vacuum step, adapted to kVacuumStepTarget
 
@@ -575,11 +576,19 @@ void Store::Impl::Writer::preallocate_wal_step() {
   if (fd < 0) {
     return;  // no WAL yet: SQLite creates it with the first write; on_idle() tries again
   }
+  // Never on a nearly full file system: the space is better left to data (and a small disk
+  // would be filled by zeros before the first write).
+  struct statvfs fs {};
+  const bool roomy =
+      ::fstatvfs(fd, &fs) == 0 &&
+      static_cast<std::int64_t>(fs.f_bavail) * static_cast<std::int64_t>(fs.f_frsize) >= 8 * target;
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_size < target) {
-    static const std::vector<char> zeros(kChunk, 0);
+  if (roomy && ::fstat(fd, &st) == 0 && st.st_size < target) {
+    // Never written, in .bss: reading it maps the kernel's shared zero page, so unlike a heap
+    // buffer it adds nothing to the idle RSS.
+    alignas(4096) static char zeros[kChunk];
     const auto size = static_cast<std::size_t>(std::min<std::int64_t>(target - st.st_size, kChunk));
-    if (::pwrite(fd, zeros.data(), size, st.st_size) == static_cast<ssize_t>(size) &&
+    if (::pwrite(fd, zeros, size, st.st_size) == static_cast<ssize_t>(size) &&
         ::fdatasync(fd) == 0) {
       wal_prealloc_pending = st.st_size + static_cast<std::int64_t>(size) < target;
     } else {
@@ -730,21 +739,20 @@ void Store::Impl::Writer::persist(Executor& ex) {
   auto& insert = impl.wdb->prepare(kInsertHistory);
   for (auto& change : ex.changes()) {
     const KeyValue& kv = change.kv;
-    insert.bind(1, rev)
-        .bind(2, change.sub)
-        .bind_blob(3, kv.key)
-        .bind(4, kv.create_revision)
-        .bind(5, kv.version)
-        .bind(6, kv.lease)
-        .bind(7, change.deleted ? 1 : 0)
-        .bind_blob(8, kv.value)
-        .bind(9, change.prev ? change.prev->mod_revision : 0)
-        .bind(10, change.prev ? change.prev_sub : 0)
+    const std::int64_t id = row_id(rev, change.sub);
+    insert.bind(1, id)
+        .bind_blob(2, kv.key)
+        .bind(3, kv.create_revision)
+        .bind(4, kv.version)
+        .bind(5, kv.lease)
+        .bind(6, change.deleted ? 1 : 0)
+        .bind_blob(7, kv.value)
+        .bind(8, change.prev ? row_id(change.prev->mod_revision, change.prev_sub) : 0)
         .run();
     if (change.deleted) {
       impl.wdb->prepare(kDeleteCurrent).bind_blob(1, kv.key).run();
     } else {
-      impl.wdb->prepare(kUpsertCurrent).bind_blob(1, kv.key).bind(2, rev).bind(3, change.sub).run();
+      impl.wdb->prepare(kUpsertCurrent).bind_blob(1, kv.key).bind(2, id).run();
     }
     // The statements above are done with the change's buffers (bound without copying), and the
     // executor is discarded after this: move rather than copy the key, value and prev_kv.
@@ -759,6 +767,17 @@ void Store::Impl::Writer::persist(Executor& ex) {
   batch_rev = rev;
 }
 
+std::optional<Error> Store::Impl::Writer::unstorable(const Executor& ex) const {
+  if (static_cast<std::int64_t>(ex.changes().size()) > kMaxChangesPerRevision) {
+    return errors::bad_request(fmt::format("too many keys changed in one revision ({}, at most {})",
+                                           ex.changes().size(), kMaxChangesPerRevision));
+  }
+  if (ex.changed() && ex.new_revision() > kMaxRevision) {
+    return errors::unavailable("revision space exhausted");
+  }
+  return std::nullopt;
+}
+
 void Store::Impl::Writer::exec(Item<PutRequest, PutResponse>& item) {
   if (over_quota) {
     item.result = errors::too_many_requests(kErrNoSpace);
@@ -766,6 +785,11 @@ void Store::Impl::Writer::exec(Item<PutRequest, PutResponse>& item) {
   }
   Executor ex = executor();
   auto result = ex.put(item.request);
+  if (result) {
+    if (auto error = unstorable(ex)) {
+      result = *error;
+    }
+  }
   if (!result) {
     ex.rollback();
   } else {
@@ -777,6 +801,11 @@ void Store::Impl::Writer::exec(Item<PutRequest, PutResponse>& item) {
 void Store::Impl::Writer::exec(Item<DeleteRangeRequest, DeleteRangeResponse>& item) {
   Executor ex = executor();
   auto result = ex.delete_range(item.request);
+  if (result) {
+    if (auto error = unstorable(ex)) {
+      result = *error;
+    }
+  }
   if (!result) {
     ex.rollback();
   } else {
@@ -795,6 +824,11 @@ void Store::Impl::Writer::exec(Item<TxnRequest, TxnResponse>& item) {
   Executor ex = executor();
   auto path = txn_path(item.request, view);
   auto result = ex.txn(item.request, path);
+  if (result) {
+    if (auto error = unstorable(ex)) {
+      result = *error;
+    }
+  }
   if (!result) {
     ex.rollback();
   } else {
@@ -850,6 +884,11 @@ void Store::Impl::Writer::exec(Item<GrantRequest, LeaseGrantResponse>& item) {
 void Store::Impl::Writer::exec(Item<RevokeRequest, std::int64_t>& item) {
   Executor ex = executor();
   auto result = ex.revoke(item.request.id);
+  if (result) {
+    if (auto error = unstorable(ex)) {
+      result = *error;
+    }
+  }
   if (!result) {
     ex.rollback();
     item.result = std::move(result);
@@ -946,9 +985,8 @@ void Store::Impl::Writer::compaction_slice() {
     std::lock_guard lock(impl.queue_mu);
     done = impl.compacted_through;
   }
-  if (cursor_rev <= done) {
-    cursor_rev = done + 1;
-    cursor_sub = -1;
+  if (cursor < row_id(done + 1, 0)) {
+    cursor = row_id(done + 1, 0) - 1;
   }
   if (compaction_started == Clock::time_point{}) {
     compaction_started = Clock::now();
@@ -959,57 +997,54 @@ void Store::Impl::Writer::compaction_slice() {
   const std::int64_t max_rows = std::max<std::int64_t>(impl.options.compaction_slice, 1);
   const auto start = Clock::now();
   std::int64_t through = done;
-  std::int64_t next_rev = cursor_rev;
-  std::int64_t next_sub = cursor_sub;
+  std::int64_t next = cursor;
   try {
     impl.wdb->prepare(kBegin).run();
     try {
       struct Row {
-        std::int64_t rev, sub, deleted, prev_rev, prev_sub;
+        std::int64_t id, deleted, prev;
       };
       std::vector<Row> rows;
-      std::vector<std::pair<std::int64_t, std::int64_t>> doomed;
+      std::vector<std::int64_t> doomed;
       // Chunks of compaction_slice rows, in one transaction for as long as no request waits and
       // kSliceBudget is not used up: the superseded rows of one revision (a prefix delete's
       // tombstones, in key order) are scattered over the whole history, and each transaction
-      // writes every page it touched to the WAL once, so bigger transactions mean several times
-      // less WAL (a 200k-key delete compacted in 1000-row transactions wrote ~1.6 GB).
+      // writes every page it touched to the WAL once, so bigger transactions mean less WAL.
       while (true) {
         rows.clear();
         {
           auto& select = impl.wdb->prepare(kSliceRows);
           sql::StatementReset guard(select);
-          select.bind(1, next_rev).bind(2, next_sub).bind(3, target).bind(4, max_rows);
+          select.bind(1, next).bind(2, row_id(target + 1, 0)).bind(3, max_rows);
           while (select.step()) {
-            rows.push_back({select.column_int64(0), select.column_int64(1), select.column_int64(2),
-                            select.column_int64(3), select.column_int64(4)});
+            rows.push_back(
+                {select.column_int64(0), select.column_int64(1), select.column_int64(2)});
           }
         }
         // Each row supersedes the one it points at; a tombstone also removes itself. What
         // survives is the newest version <= the compaction point of every key still live there.
-        // Deleted in (rev, sub) order, which is file order.
+        // Deleted in id order, which is file order.
         doomed.clear();
         for (const auto& row : rows) {
-          if (row.prev_rev != 0) {
-            doomed.emplace_back(row.prev_rev, row.prev_sub);
+          if (row.prev != 0) {
+            doomed.push_back(row.prev);
           }
           if (row.deleted != 0) {
-            doomed.emplace_back(row.rev, row.sub);
+            doomed.push_back(row.id);
           }
         }
         std::sort(doomed.begin(), doomed.end());
         auto& del = impl.wdb->prepare(kDeleteRow);
-        for (const auto& [rev, sub] : doomed) {
-          del.bind(1, rev).bind(2, sub).run();
+        for (const std::int64_t id : doomed) {
+          del.bind(1, id).run();
         }
         ++compaction_chunks;
         // A short read means everything up to the target is done; otherwise every revision
         // before the last row's is complete.
         const bool finished = static_cast<std::int64_t>(rows.size()) < max_rows;
-        through = std::max(through, finished ? target : rows.back().rev - 1);
+        through = std::max(through, finished ? target : row_revision(rows.back().id) - 1);
         if (!rows.empty()) {
-          next_rev = rows.back().rev;
-          next_sub = rows.back().sub;
+          next = rows.back().id;
         }
         if (finished || Clock::now() - start >= kSliceBudget || !queue_empty()) {
           break;
@@ -1019,8 +1054,7 @@ void Store::Impl::Writer::compaction_slice() {
         set_meta("compacted_through", through);
       }
       impl.wdb->prepare(kCommit).run();
-      cursor_rev = next_rev;
-      cursor_sub = next_sub;
+      cursor = next;
     } catch (...) {
       try {
         impl.wdb->exec("ROLLBACK");

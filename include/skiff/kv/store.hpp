@@ -74,7 +74,8 @@ struct StoreOptions {
   /// The WAL file is extended with zeros to this size at open (at most wal_size_limit) and rewound
   /// before it fills, so commits overwrite allocated blocks instead of growing the file: on the
   /// benchmark VM an fdatasync that grows a file costs 2-30x one that overwrites
-  /// (docs/benchmarks.md). 0 = let the WAL grow on demand.
+  /// (docs/benchmarks.md). Skipped while the file system has less than 8x this free. 0 = let the WAL
+  /// grow on demand.
   std::int64_t wal_preallocate_bytes = 8LL << 20;
   /// Refuse writes (kErrNoSpace) once the database file exceeds this many bytes; 0 = no quota.
   std::int64_t quota_bytes = 0;
