@@ -264,6 +264,15 @@ print(f"buildtype={opts.get('buildtype')} static_binary={opts.get('static_binary
 PY
 )"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  # The disk's floor for a durable write: 500 x 4 KiB O_DSYNC writes that grow a file, then the same
+  # writes over the now allocated blocks (what a preallocated, rewound WAL gets).
+  fsync_ms() {  # dd ARGS... -> milliseconds per write
+    dd if=/dev/zero of="$TMP/fsync-probe" bs=4k count=500 oflag=dsync "$@" 2>&1 |
+      awk '/copied/{for (i = 1; i <= NF; i++) if ($(i + 1) ~ /^s,?$/) printf "%.3f", $i * 1000 / 500}'
+  }
+  rm -f "$TMP/fsync-probe"
+  echo "4 KiB O_DSYNC write: appending $(fsync_ms) ms, overwriting $(fsync_ms conv=notrunc) ms (dd)"
+  rm -f "$TMP/fsync-probe"
 } >"$OUT/machine.txt"
 
 # Idle RSS only, for other builds of skiff (e.g. a dynamically linked debug build):
@@ -295,6 +304,7 @@ if [[ ${SKIP_KV:-0} != 1 ]]; then
     2>"$OUT/kv_history.log" || log "kv_history_bench failed (exit $?), see $OUT/kv_history.log"
 fi
 
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
 "$PYTHON" "$ROOT/bench/report.py" "$OUT" >"$OUT/summary.md"
 cat "$OUT/summary.md"
 log "results in $OUT"

@@ -64,9 +64,10 @@ constexpr auto kDefragVacuumBudget = std::chrono::seconds(1);
 // responses are gone: ask the checkpointer to return it to the system (malloc_trim).
 constexpr std::size_t kTrimAfterChanges = 10000;
 
-// A compaction transaction takes further chunks of compaction_slice rows while no request waits,
-// for up to this long; a request that arrives waits for the current chunk only.
+// A compaction delete transaction goes on while no request waits, for up to this long.
 constexpr auto kSliceBudget = std::chrono::milliseconds(20);
+// History rows read per compaction segment (two doomed ids each at most: 3.2 MB of memory).
+constexpr std::int64_t kSegmentRows = 200000;
 
 // Batches up to this size are acknowledged on the writer thread when nothing else waits (see
 // Completer): a thread hop costs more than the callbacks.
@@ -121,6 +122,7 @@ struct Store::Impl::Writer {
   void run_batch(std::vector<WriteItem>& batch);
   void run_defragment(Item<DefragmentRequest, std::int64_t>& item);
   void compaction_slice();
+  void collect_segment(std::int64_t done);
   void vacuum_step();
   void expire_leases();
   void auto_compact();
@@ -178,10 +180,21 @@ struct Store::Impl::Writer {
   std::deque<std::pair<std::int64_t, std::int64_t>>
       samples;  ///< (now_ms, revision) for auto compaction
   Clock::time_point retry_compaction_at{};
-  // The id of the last history row a slice examined (rows of one revision can be many: a prefix
-  // DeleteRange); below the first row of compacted_through + 1 means "start there". Not persisted:
-  // redoing part of a revision after a restart deletes nothing twice.
+  // The id of the last history row compaction examined (rows of one revision can be many: a
+  // prefix DeleteRange); below the first row of compacted_through + 1 means "start there". Not
+  // persisted: redoing part of a revision after a restart deletes nothing twice.
   std::int64_t cursor = 0;
+  /// The compaction segment in progress (see compaction_slice()).
+  struct Segment {
+    std::int64_t target = 0;   ///< compaction point it compacts to
+    std::int64_t cursor = 0;   ///< last row read
+    std::int64_t through = 0;  ///< compacted_through once its doomed rows are gone
+    std::int64_t rows = 0;     ///< rows read
+    bool collected = false;
+    std::vector<std::int64_t> doomed;  ///< ids to delete, sorted once collected
+    std::size_t next = 0;              ///< next doomed id to delete
+  };
+  Segment segment;
   bool vacuum_pending = false;  ///< compaction freed pages that incremental vacuum has not returned
   std::int64_t vacuum_pages = 256;  ///< pages per vacuum step, adapted to kVacuumStepTarget
 
@@ -975,87 +988,61 @@ void Store::Impl::Writer::answer_expired_defragments(bool all) {
 // --- background work
 // ------------------------------------------------------------------------------
 
-// One slice of at most compaction_slice history rows, in its own transaction, so even a revision
-// with very many rows (a prefix DeleteRange) is removed in short steps between write batches.
-// Progress is persisted per completed revision (compacted_through), so an interrupted compaction
-// resumes after a restart. A failed slice is retried a second later rather than in a tight loop.
+// Compaction runs in steps between write batches, in segments of up to kSegmentRows history rows
+// after the cursor (rows of revisions in (compacted_through, compaction point]):
+//  1. collect: read the segment's rows compaction_slice at a time (reads only) and note the rows
+//     they doom: each row supersedes the one it points at, and a tombstone also removes itself;
+//  2. delete the doomed rows in id order, in transactions that last while no request waits, up
+//     to kSliceBudget, and record compacted_through with the last one.
+// The doomed rows of one revision (a prefix delete's tombstones, in key order) are scattered over
+// the whole history; deleting them in file order touches each page about once, where deleting them
+// in the order they were found rewrote most pages once per transaction (~2 GB of WAL for check
+// perf l's 220k-key delete). What survives is the newest version <= the compaction point of every
+// key still live there. A crash loses only the current segment's progress: its rows are found
+// and deleted again (deleting a deleted row is a no-op). A failed step is retried a second later.
 void Store::Impl::Writer::compaction_slice() {
   std::int64_t done = 0;
   {
     std::lock_guard lock(impl.queue_mu);
     done = impl.compacted_through;
   }
-  if (cursor < row_id(done + 1, 0)) {
-    cursor = row_id(done + 1, 0) - 1;
-  }
   if (compaction_started == Clock::time_point{}) {
     compaction_started = Clock::now();
     compaction_frames_at = frames_written;
     slices_at = compaction_slices;
   }
-  const std::int64_t target = impl.compact_rev.load();
-  const std::int64_t max_rows = std::max<std::int64_t>(impl.options.compaction_slice, 1);
   const auto start = Clock::now();
-  std::int64_t through = done;
-  std::int64_t next = cursor;
   try {
+    if (!segment.collected) {
+      collect_segment(done);
+      if (!segment.collected) {
+        return;  // more to read: the next step continues
+      }
+    }
+    const std::size_t first = segment.next;
     impl.wdb->prepare(kBegin).run();
     try {
-      struct Row {
-        std::int64_t id, deleted, prev;
-      };
-      std::vector<Row> rows;
-      std::vector<std::int64_t> doomed;
-      // Chunks of compaction_slice rows, in one transaction for as long as no request waits and
-      // kSliceBudget is not used up: the superseded rows of one revision (a prefix delete's
-      // tombstones, in key order) are scattered over the whole history, and each transaction
-      // writes every page it touched to the WAL once, so bigger transactions mean less WAL.
-      while (true) {
-        rows.clear();
-        {
-          auto& select = impl.wdb->prepare(kSliceRows);
-          sql::StatementReset guard(select);
-          select.bind(1, next).bind(2, row_id(target + 1, 0)).bind(3, max_rows);
-          while (select.step()) {
-            rows.push_back(
-                {select.column_int64(0), select.column_int64(1), select.column_int64(2)});
-          }
-        }
-        // Each row supersedes the one it points at; a tombstone also removes itself. What
-        // survives is the newest version <= the compaction point of every key still live there.
-        // Deleted in id order, which is file order.
-        doomed.clear();
-        for (const auto& row : rows) {
-          if (row.prev != 0) {
-            doomed.push_back(row.prev);
-          }
-          if (row.deleted != 0) {
-            doomed.push_back(row.id);
-          }
-        }
-        std::sort(doomed.begin(), doomed.end());
-        auto& del = impl.wdb->prepare(kDeleteRow);
-        for (const std::int64_t id : doomed) {
-          del.bind(1, id).run();
-        }
-        ++compaction_chunks;
-        // A short read means everything up to the target is done; otherwise every revision
-        // before the last row's is complete.
-        const bool finished = static_cast<std::int64_t>(rows.size()) < max_rows;
-        through = std::max(through, finished ? target : row_revision(rows.back().id) - 1);
-        if (!rows.empty()) {
-          next = rows.back().id;
-        }
-        if (finished || Clock::now() - start >= kSliceBudget || !queue_empty()) {
+      auto& del = impl.wdb->prepare(kDeleteRow);
+      std::size_t n = 0;
+      while (segment.next < segment.doomed.size()) {
+        del.bind(1, segment.doomed[segment.next]).run();
+        ++segment.next;
+        // Checked every 64 rows: a waiting request waits for at most that many deletes.
+        if (++n % 64 == 0 && (Clock::now() - start >= kSliceBudget || !queue_empty())) {
           break;
         }
       }
-      if (through > done) {
-        set_meta("compacted_through", through);
+      const bool complete = segment.next == segment.doomed.size();
+      if (complete && segment.through > done) {
+        set_meta("compacted_through", segment.through);
       }
       impl.wdb->prepare(kCommit).run();
-      cursor = next;
+      ++compaction_slices;
+      if (!complete) {
+        return;
+      }
     } catch (...) {
+      segment.next = first;  // nothing of this transaction happened
       try {
         impl.wdb->exec("ROLLBACK");
       } catch (const sql::SqliteError&) {
@@ -1067,8 +1054,12 @@ void Store::Impl::Writer::compaction_slice() {
     retry_compaction_at = Clock::now() + std::chrono::seconds(1);
     return;
   }
-  ++compaction_slices;
-  if (through >= target) {
+  // The segment is done.
+  const std::int64_t through = segment.through;
+  const std::int64_t target = segment.target;
+  cursor = segment.cursor;
+  segment = Segment{};
+  if (through >= target && target >= impl.compact_rev.load()) {
     vacuum_pending = true;
     const auto took =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - compaction_started);
@@ -1084,6 +1075,47 @@ void Store::Impl::Writer::compaction_slice() {
       impl.compacted_through = through;
     }
     impl.compaction_cv.notify_all();
+  }
+}
+
+// Reads the next compaction_slice rows of the segment (one step). Sets segment.collected when the
+// segment is full or reached the compaction point.
+void Store::Impl::Writer::collect_segment(std::int64_t done) {
+  if (segment.rows == 0 && segment.doomed.empty()) {
+    segment.target = impl.compact_rev.load();
+    segment.cursor = std::max(cursor, row_id(done + 1, 0) - 1);
+    segment.through = done;
+  }
+  const std::int64_t max_rows = std::max<std::int64_t>(impl.options.compaction_slice, 1);
+  std::int64_t read = 0;
+  std::int64_t last = 0;
+  {
+    auto& select = impl.wdb->prepare(kSliceRows);
+    sql::StatementReset guard(select);
+    select.bind(1, segment.cursor).bind(2, row_id(segment.target + 1, 0)).bind(3, max_rows);
+    while (select.step()) {
+      last = select.column_int64(0);
+      if (select.column_int64(2) != 0) {
+        segment.doomed.push_back(select.column_int64(2));  // the row it superseded
+      }
+      if (select.column_int64(1) != 0) {
+        segment.doomed.push_back(last);  // a tombstone
+      }
+      ++read;
+    }
+  }
+  ++compaction_chunks;
+  segment.rows += read;
+  // A short read means everything up to the target is covered; otherwise every revision before
+  // the last row's is.
+  const bool finished = read < max_rows;
+  if (read > 0) {
+    segment.cursor = last;
+  }
+  segment.through = std::max(segment.through, finished ? segment.target : row_revision(last) - 1);
+  if (finished || segment.rows >= kSegmentRows) {
+    std::sort(segment.doomed.begin(), segment.doomed.end());
+    segment.collected = true;
   }
 }
 
