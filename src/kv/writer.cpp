@@ -64,6 +64,10 @@ constexpr auto kDefragVacuumBudget = std::chrono::seconds(1);
 // responses are gone: ask the checkpointer to return it to the system (malloc_trim).
 constexpr std::size_t kTrimAfterChanges = 10000;
 
+// WAL preallocation steps (an fsync of fresh blocks each, up to ~15 ms here) run only after this
+// long without writes, so they never sit between the requests of a busy client.
+constexpr auto kPreallocIdle = std::chrono::milliseconds(50);
+
 // A compaction delete transaction goes on while no request waits, for up to this long.
 constexpr auto kSliceBudget = std::chrono::milliseconds(20);
 // History rows read per compaction segment (two doomed ids each at most: 3.2 MB of memory).
@@ -413,7 +417,7 @@ void Store::Impl::Writer::run() {
   while (true) {
     std::vector<WriteItem> batch;
     const bool background = (compaction_pending() && Clock::now() >= retry_compaction_at) ||
-                            vacuum_pending || !defrags.empty() || wal_prealloc_pending;
+                            vacuum_pending || !defrags.empty();
     {
       std::unique_lock lock(impl.queue_mu);
       auto deadline = next_lease_check;
@@ -425,6 +429,9 @@ void Store::Impl::Writer::run() {
       }
       for (const auto& waiting : awaiting) {
         deadline = std::min(deadline, waiting.deadline);
+      }
+      if (wal_prealloc_pending) {
+        deadline = std::min(deadline, last_write + kPreallocIdle);
       }
       if (!background) {
         impl.queue_cv.wait_until(lock, deadline,
@@ -483,7 +490,8 @@ void Store::Impl::Writer::run() {
       compaction_slice();
     } else if (vacuum_pending) {
       vacuum_step();
-    } else if (wal_prealloc_pending && queue_empty()) {
+    } else if (wal_prealloc_pending && Clock::now() - last_write >= kPreallocIdle &&
+               queue_empty()) {
       preallocate_wal_step();
       worked = false;  // no SQLite write; idle work still follows
     } else {
@@ -571,8 +579,9 @@ void Store::Impl::Writer::on_idle() {
 // Zeros past the end of the WAL are not frames (a frame needs the WAL header's salt and a valid
 // checksum), so SQLite treats them like a short file; commits then write into blocks the file
 // system (and, on a VM, the host) already allocated. Only the writer thread appends to the WAL, so
-// nothing races with this; errors only cost the optimisation. Done in small chunks while no request
-// waits (allocating fresh blocks is slow: ~60 ms for 8 MiB on the benchmark VM), never at open.
+// nothing races with this; errors only cost the optimisation. Done in small chunks after
+// kPreallocIdle without writes (allocating fresh blocks is slow: ~60 ms for 8 MiB on the
+// benchmark VM), never at open.
 void Store::Impl::Writer::preallocate_wal_step() {
   constexpr std::int64_t kChunk = 256 << 10;
   const auto& opts = impl.options;

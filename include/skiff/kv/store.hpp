@@ -71,12 +71,12 @@ struct StoreOptions {
   /// checkpoint truncates a WAL that one huge transaction grew beyond it (or beyond twice
   /// wal_preallocate_bytes).
   std::int64_t wal_size_limit = 64LL << 20;
-  /// The WAL file is extended with zeros to this size at open (at most wal_size_limit) and rewound
-  /// before it fills, so commits overwrite allocated blocks instead of growing the file: on the
-  /// benchmark VM an fdatasync that grows a file costs 2-30x one that overwrites
-  /// (docs/benchmarks.md). Skipped while the file system has less than 8x this free. 0 = let the WAL
-  /// grow on demand.
-  std::int64_t wal_preallocate_bytes = 8LL << 20;
+  /// The WAL file is extended with zeros to this size (at most wal_size_limit; in small steps
+  /// while the store is idle, never at open) and rewound at about half of it, so commits overwrite
+  /// allocated blocks instead of growing the file: on the benchmark VM an fdatasync that grows a
+  /// file costs 2-30x one that overwrites (docs/benchmarks.md). Skipped while the file system has
+  /// less than 8x this free. 0 = let the WAL grow on demand.
+  std::int64_t wal_preallocate_bytes = 16LL << 20;
   /// Refuse writes (kErrNoSpace) once the database file exceeds this many bytes; 0 = no quota.
   std::int64_t quota_bytes = 0;
   /// Shortest lease TTL granted (shorter requests are raised, as etcd does), and how often expiry is checked.

@@ -54,7 +54,7 @@ TEST_CASE("the file uses WAL with incremental auto-vacuum; the WAL is preallocat
   // Preallocated in small steps while the writer has nothing to do, not at open.
   CHECK(skiff::testing::eventually(
       [&] { return std::filesystem::file_size(s.options.path + "-wal") == preallocated; }));
-  // About ten times the preallocated size goes through the WAL: it must rewind (commits overwrite
+  // Several times the preallocated size goes through the WAL: it must rewind (commits overwrite
   // the file from its start) rather than grow.
   const std::string value(1000, 'w');
   for (int i = 0; i < 3000; ++i) {
