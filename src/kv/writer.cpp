@@ -1001,8 +1001,8 @@ void Store::Impl::Writer::answer_expired_defragments(bool all) {
 // after the cursor (rows of revisions in (compacted_through, compaction point]):
 //  1. collect: read the segment's rows compaction_slice at a time (reads only) and note the rows
 //     they doom: each row supersedes the one it points at, and a tombstone also removes itself;
-//  2. delete the doomed rows in id order, in transactions that last while no request waits, up
-//     to kSliceBudget, and record compacted_through with the last one.
+//  2. delete the doomed rows in id order, in transactions of at least compaction_slice rows that
+//     go on while no request waits, up to kSliceBudget; the last records compacted_through.
 // The doomed rows of one revision (a prefix delete's tombstones, in key order) are scattered over
 // the whole history; deleting them in file order touches each page about once, where deleting them
 // in the order they were found rewrote most pages once per transaction (~2 GB of WAL for check
@@ -1032,12 +1032,16 @@ void Store::Impl::Writer::compaction_slice() {
     impl.wdb->prepare(kBegin).run();
     try {
       auto& del = impl.wdb->prepare(kDeleteRow);
+      const auto min_rows =
+          static_cast<std::size_t>(std::max<std::int64_t>(impl.options.compaction_slice, 1));
       std::size_t n = 0;
       while (segment.next < segment.doomed.size()) {
         del.bind(1, segment.doomed[segment.next]).run();
         ++segment.next;
-        // Checked every 64 rows: a waiting request waits for at most that many deletes.
-        if (++n % 64 == 0 && (Clock::now() - start >= kSliceBudget || !queue_empty())) {
+        // At least compaction_slice rows per transaction, so compaction keeps up under steady
+        // load; beyond that only while no request waits (checked every 64 rows).
+        if (++n >= min_rows && n % 64 == 0 &&
+            (Clock::now() - start >= kSliceBudget || !queue_empty())) {
           break;
         }
       }
@@ -1096,32 +1100,38 @@ void Store::Impl::Writer::collect_segment(std::int64_t done) {
     segment.through = done;
   }
   const std::int64_t max_rows = std::max<std::int64_t>(impl.options.compaction_slice, 1);
-  std::int64_t read = 0;
-  std::int64_t last = 0;
-  {
-    auto& select = impl.wdb->prepare(kSliceRows);
-    sql::StatementReset guard(select);
-    select.bind(1, segment.cursor).bind(2, row_id(segment.target + 1, 0)).bind(3, max_rows);
-    while (select.step()) {
-      last = select.column_int64(0);
-      if (select.column_int64(2) != 0) {
-        segment.doomed.push_back(select.column_int64(2));  // the row it superseded
+  const auto start = Clock::now();
+  bool finished = false;
+  // One chunk, then more while no request waits, up to kSliceBudget (reads are cheap).
+  do {
+    std::int64_t read = 0;
+    std::int64_t last = 0;
+    {
+      auto& select = impl.wdb->prepare(kSliceRows);
+      sql::StatementReset guard(select);
+      select.bind(1, segment.cursor).bind(2, row_id(segment.target + 1, 0)).bind(3, max_rows);
+      while (select.step()) {
+        last = select.column_int64(0);
+        if (select.column_int64(2) != 0) {
+          segment.doomed.push_back(select.column_int64(2));  // the row it superseded
+        }
+        if (select.column_int64(1) != 0) {
+          segment.doomed.push_back(last);  // a tombstone
+        }
+        ++read;
       }
-      if (select.column_int64(1) != 0) {
-        segment.doomed.push_back(last);  // a tombstone
-      }
-      ++read;
     }
-  }
-  ++compaction_chunks;
-  segment.rows += read;
-  // A short read means everything up to the target is covered; otherwise every revision before
-  // the last row's is.
-  const bool finished = read < max_rows;
-  if (read > 0) {
-    segment.cursor = last;
-  }
-  segment.through = std::max(segment.through, finished ? segment.target : row_revision(last) - 1);
+    ++compaction_chunks;
+    segment.rows += read;
+    // A short read means everything up to the target is covered; otherwise every revision
+    // before the last row's is.
+    finished = read < max_rows;
+    if (read > 0) {
+      segment.cursor = last;
+    }
+    segment.through = std::max(segment.through, finished ? segment.target : row_revision(last) - 1);
+  } while (!finished && segment.rows < kSegmentRows && Clock::now() - start < kSliceBudget &&
+           queue_empty());
   if (finished || segment.rows >= kSegmentRows) {
     std::sort(segment.doomed.begin(), segment.doomed.end());
     segment.collected = true;

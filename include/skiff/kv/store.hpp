@@ -55,9 +55,9 @@ struct StoreOptions {
   std::int64_t compaction_keep_revisions = 1000;
   std::chrono::milliseconds compaction_keep_duration = std::chrono::minutes(5);
   std::chrono::milliseconds compaction_interval = std::chrono::seconds(10);
-  /// History rows examined per compaction chunk. Compaction runs between write batches, one chunk
-  /// after another while no request waits (up to ~20 ms per transaction), so a request waits for at
-  /// most one chunk; freed pages then go back to the file system in bounded vacuum steps.
+  /// Compaction step size in history rows. Compaction runs between write batches: each step reads
+  /// or deletes at least this many rows and goes on only while no request waits (up to ~20 ms), so
+  /// a request waits for at most one step; freed pages then go back in bounded vacuum steps.
   std::int64_t compaction_slice = 1000;
   /// Events kept in memory for watchers that are slightly behind; older ones are read from SQLite.
   std::size_t watch_window_bytes = 8u << 20;
