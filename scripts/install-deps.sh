@@ -8,7 +8,7 @@ build_pkgs=(g++ meson ninja-build pkg-config git python3
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libssl-dev libyaml-cpp-dev)
 # Real peers the tests drive: etcd + etcdctl (differential conformance), sqlite3 (integrity checks).
-test_pkgs=(etcd-server etcd-client sqlite3 procps)
+test_pkgs=(etcd-server etcd-client sqlite3 procps openssl curl python3-kubernetes)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--with-tests" ]; then

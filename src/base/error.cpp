@@ -15,6 +15,7 @@ std::string_view reason_name(Reason reason) noexcept {
     case Reason::kForbidden: return "Forbidden";
     case Reason::kUnauthorized: return "Unauthorized";
     case Reason::kGone: return "Gone";
+    case Reason::kExpired: return "Expired";
     case Reason::kOutOfRange: return "OutOfRange";
     case Reason::kTooLarge: return "RequestEntityTooLarge";
     case Reason::kTooManyRequests: return "TooManyRequests";
@@ -31,7 +32,12 @@ void throw_exception_from_error(const Error& error, const boost::source_location
 }
 
 namespace errors {
-Error make(Reason reason, std::string message) { return Error{reason, std::move(message), {}}; }
+Error make(Reason reason, std::string message) {
+  Error e;
+  e.reason = reason;
+  e.message = std::move(message);
+  return e;
+}
 Error not_found(std::string_view what) { return make(Reason::kNotFound, std::string(what)); }
 Error already_exists(std::string_view what) { return make(Reason::kAlreadyExists, std::string(what)); }
 Error conflict(std::string_view what) { return make(Reason::kConflict, std::string(what)); }

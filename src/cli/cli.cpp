@@ -17,6 +17,7 @@
 #include "skiff/cli/server_config.hpp"
 #include "skiff/etcd/server.hpp"
 #include "skiff/kv/store.hpp"
+#include "kube_api.hpp"
 #include "version.hpp"
 
 namespace skiff::cli {
@@ -122,6 +123,11 @@ int run_server(const ServerConfig& config, const sigset_t& signals) {
   log::info(kComponent, "datastore {} open at revision {}", store_options.path,
             (*store)->current_revision());
 
+  auto kube_api = KubeApi::start(config, **store);
+  if (!kube_api) {
+    return fail(kube_api.error().message);
+  }
+
   std::unique_ptr<etcd::Server> etcd_server;
   if (config.etcd_listen) {
     auto ids = load_ids(db_dir / "cluster-ids");
@@ -153,6 +159,8 @@ int run_server(const ServerConfig& config, const sigset_t& signals) {
     etcd_server->shutdown();
     etcd_server.reset();
   }
+  (*kube_api)->shutdown();
+  kube_api->reset();
   store->reset();
   log::info(kComponent, "shutdown complete");
   return kExitOk;

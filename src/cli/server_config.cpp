@@ -43,6 +43,47 @@ std::string default_data_dir() {
   return std::string(home != nullptr && *home != '\0' ? home : ".") + "/.skiff";
 }
 
+std::string default_kubeconfig_path() {
+  if (::geteuid() == 0) {
+    return "/etc/skiff/skiff.yaml";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr && *home != '\0' ? home : ".") + "/.kube/skiff.yaml";
+}
+
+namespace {
+
+// An IPv4 CIDR "a.b.c.d/n" (what the service and cluster ranges accept for now).
+bool valid_cidr(std::string_view text) {
+  auto slash = text.find('/');
+  if (slash == std::string_view::npos) {
+    return false;
+  }
+  std::int64_t bits = 0;
+  if (!parse_int(text.substr(slash + 1), bits) || bits < 8 || bits > 30) {
+    return false;
+  }
+  std::string_view ip = text.substr(0, slash);
+  int parts = 0;
+  std::size_t pos = 0;
+  while (pos <= ip.size()) {
+    auto dot = ip.find('.', pos);
+    std::string_view part = ip.substr(pos, dot == std::string_view::npos ? ip.npos : dot - pos);
+    std::int64_t n = 0;
+    if (!parse_int(part, n) || n < 0 || n > 255) {
+      return false;
+    }
+    ++parts;
+    if (dot == std::string_view::npos) {
+      break;
+    }
+    pos = dot + 1;
+  }
+  return parts == 4;
+}
+
+}  // namespace
+
 std::string server_help() {
   return fmt::format(
       "NAME:\n"
@@ -66,17 +107,44 @@ std::string server_help() {
       "history (default: 5)\n"
       "   --datastore-quota-bytes value               (db) Refuse writes once the database is this "
       "large, 0 for no quota (default: 0)\n"
+      "   --bind-address value                        (listener) Address the Kubernetes API serves "
+      "on (default: 0.0.0.0)\n"
+      "   --https-listen-port value                   (listener) HTTPS port of the Kubernetes API "
+      "(default: 6443)\n"
+      "   --tls-san value                             (listener) Add additional hostnames or IPv4/IPv6 "
+      "addresses as Subject Alternative Names on the server TLS cert\n"
+      "   --write-kubeconfig value, -o value          (client) Write kubeconfig for admin client to "
+      "this file (default: /etc/skiff/skiff.yaml as root, ${{HOME}}/.kube/skiff.yaml otherwise)\n"
+      "   --write-kubeconfig-mode value               (client) Write kubeconfig with this mode, e.g. "
+      "644 (default: 600)\n"
+      "   --service-cidr value                        (networking) IPv4 network CIDR to use for service "
+      "IPs (default: \"10.43.0.0/16\")\n"
+      "   --cluster-cidr value                        (networking) IPv4 network CIDR to use for pod "
+      "IPs (default: \"10.42.0.0/16\")\n"
+      "   --service-node-port-range value             (networking) Port range to reserve for services "
+      "with NodePort visibility (default: \"30000-32767\")\n"
+      "   --disable-agent                             (agent) Do not run a local agent and register a "
+      "local kubelet\n"
       "   --help, -h                                  show help\n");
 }
 
 Result<ServerConfig> parse_server_flags(const std::vector<std::string>& args, bool& help) {
   ServerConfig config;
   config.data_dir = default_data_dir();
+  config.write_kubeconfig = default_kubeconfig_path();
   help = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i];
     if (arg == "--help" || arg == "-h") {
       help = true;
+      continue;
+    }
+    if (arg == "--disable-agent" || arg == "--disable-agent=true") {
+      config.disable_agent = true;
+      continue;
+    }
+    if (arg == "--disable-agent=false") {
+      config.disable_agent = false;
       continue;
     }
     if (arg.rfind('-', 0) != 0) {
@@ -157,6 +225,84 @@ Result<ServerConfig> parse_server_flags(const std::vector<std::string>& args, bo
       } else {
         config.quota_bytes = n;
       }
+    } else if (name == "--bind-address") {
+      auto v = take();
+      if (!v) {
+        return v.error();
+      }
+      if (v->empty()) {
+        return bad_value(*v, "must not be empty");
+      }
+      config.bind_address = *v;
+    } else if (name == "--https-listen-port") {
+      auto v = take();
+      if (!v) {
+        return v.error();
+      }
+      std::int64_t port = 0;
+      if (!parse_int(*v, port) || port < 0 || port > 65535) {
+        return bad_value(*v, "want a port from 0 to 65535");
+      }
+      config.https_port = static_cast<int>(port);
+    } else if (name == "--tls-san") {
+      auto v = take();
+      if (!v) {
+        return v.error();
+      }
+      std::string_view rest = *v;
+      while (!rest.empty()) {
+        auto comma = rest.find(',');
+        std::string_view san = rest.substr(0, comma);
+        if (!san.empty()) {
+          config.tls_sans.emplace_back(san);
+        }
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      }
+    } else if (name == "--write-kubeconfig" || name == "-o") {
+      auto v = take();
+      if (!v) {
+        return v.error();
+      }
+      if (v->empty()) {
+        return bad_value(*v, "must not be empty");
+      }
+      config.write_kubeconfig = *v;
+    } else if (name == "--write-kubeconfig-mode") {
+      auto v = take();
+      if (!v) {
+        return v.error();
+      }
+      std::int64_t mode = 0;
+      auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), mode, 8);
+      if (v->empty() || ec != std::errc() || ptr != v->data() + v->size() || mode < 0 ||
+          mode > 0777) {
+        return bad_value(*v, "want an octal file mode such as 600 or 0644");
+      }
+      config.write_kubeconfig_mode = static_cast<int>(mode);
+    } else if (name == "--service-cidr" || name == "--cluster-cidr") {
+      auto v = take();
+      if (!v) {
+        return v.error();
+      }
+      if (!valid_cidr(*v)) {
+        return bad_value(*v, "want an IPv4 CIDR such as 10.43.0.0/16 (prefix /8 to /30)");
+      }
+      (name == "--service-cidr" ? config.service_cidr : config.cluster_cidr) = *v;
+    } else if (name == "--service-node-port-range") {
+      auto v = take();
+      if (!v) {
+        return v.error();
+      }
+      auto dash = v->find('-');
+      std::int64_t lo = 0;
+      std::int64_t hi = 0;
+      if (dash == std::string::npos || !parse_int(std::string_view(*v).substr(0, dash), lo) ||
+          !parse_int(std::string_view(*v).substr(dash + 1), hi) || lo < 1 || hi > 65535 ||
+          lo > hi) {
+        return bad_value(*v, "want a port range such as 30000-32767");
+      }
+      config.node_port_min = static_cast<int>(lo);
+      config.node_port_max = static_cast<int>(hi);
     } else {
       return errors::bad_request(fmt::format("flag provided but not defined: {}", name));
     }

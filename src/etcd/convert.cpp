@@ -13,6 +13,7 @@ namespace {
 grpc::StatusCode code_for(const Error& error) {
   switch (error.reason) {
     case Reason::kGone:
+    case Reason::kExpired:
     case Reason::kOutOfRange:
       return grpc::StatusCode::OUT_OF_RANGE;
     case Reason::kBadRequest:

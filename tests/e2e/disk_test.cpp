@@ -65,6 +65,9 @@ TEST_CASE("a full disk fails writes clearly, keeps reads working and loses no ac
   }
   std::vector<std::string> args = {skiff_bin(), "server", "--data-dir", dir.file("data"),
                                    "--etcd-listen", "127.0.0.1:0"};
+  for (auto& f : skiff::testing::isolated_server_flags(dir)) {
+    args.push_back(f);
+  }
   std::vector<std::string> acked;
   std::string failure;
   const std::string value(48 * 1024, 'v');
@@ -102,6 +105,7 @@ TEST_CASE("a full disk fails writes clearly, keeps reads working and loses no ac
     auto status = server.wait_for(3s);
     if (status.has_value()) {
       CHECK(*status == 1);
+      INFO(server.stderr_text());
       CHECK(server.stderr_text().find("disk is full") != std::string::npos);
     } else {
       server.signal(SIGTERM);
@@ -139,6 +143,9 @@ TEST_CASE("a read-only data dir fails start-up with a clear message", "[e2e][dis
   }
   std::vector<std::string> args = {skiff_bin(), "server", "--data-dir", dir.file("data"),
                                    "--etcd-listen", "127.0.0.1:0"};
+  for (auto& f : skiff::testing::isolated_server_flags(dir)) {
+    args.push_back(f);
+  }
   {
     Process server(args, dir.file("rw"));
     auto endpoint = wait_for_etcd_endpoint(server);

@@ -11,6 +11,19 @@
 
 #include <catch2/catch.hpp>
 
+#include "skiff/base/error.hpp"
+
+// Catch prints checked values; a Result shows its error message (boost's own printer needs
+// operator<< for both sides, which our types do not have).
+namespace Catch {
+template <class T>
+struct StringMaker<skiff::Result<T>> {
+  static std::string convert(const skiff::Result<T>& result) {
+    return result ? std::string("{value}") : "{error: " + result.error().message + "}";
+  }
+};
+}  // namespace Catch
+
 namespace skiff::testing {
 
 /// A fresh directory under $TMPDIR (or /tmp), removed at destruction unless SKIFF_KEEP_TEMP is set.

@@ -26,6 +26,7 @@ enum class Reason : std::uint8_t {
   kForbidden,
   kUnauthorized,
   kGone,             ///< the requested revision has been compacted
+  kExpired,          ///< Kubernetes "Expired": a watch/list resourceVersion too old to serve (410)
   kOutOfRange,       ///< a value beyond what is allowed (future revision, too large TTL)
   kTooLarge,         ///< a request body or message over its limit
   kTooManyRequests,  ///< overload or a storage quota/full disk: retry later
@@ -47,6 +48,11 @@ struct Error {
   Reason reason = Reason::kInternal;
   std::string message;
   std::vector<FieldCause> causes;
+  // What the error is about, for a Kubernetes Status's `details` (all optional): the object's name,
+  // its API group and its resource ("pods", "deployments").
+  std::string name;
+  std::string group;
+  std::string kind;
 };
 
 /// Name of a reason, for logs ("NotFound", "Conflict", ...; Kubernetes' StatusReason spelling).

@@ -22,7 +22,22 @@ struct ServerConfig {
   std::int64_t compaction_keep_revisions = 1000;  ///< --datastore-compaction-keep-revisions
   std::int64_t compaction_keep_minutes = 5;       ///< --datastore-compaction-keep-minutes
   std::int64_t quota_bytes = 0;                   ///< --datastore-quota-bytes (0 = none)
+
+  // The Kubernetes API (HTTPS).
+  std::string bind_address = "0.0.0.0";     ///< --bind-address
+  int https_port = 6443;                    ///< --https-listen-port (0 picks a free port)
+  std::vector<std::string> tls_sans;        ///< --tls-san (repeatable, comma-separated)
+  std::string write_kubeconfig;             ///< --write-kubeconfig / -o (default: see below)
+  int write_kubeconfig_mode = 0600;         ///< --write-kubeconfig-mode (octal)
+  bool disable_agent = false;               ///< --disable-agent
+  std::string service_cidr = "10.43.0.0/16";  ///< --service-cidr
+  std::string cluster_cidr = "10.42.0.0/16";  ///< --cluster-cidr
+  int node_port_min = 30000;                ///< --service-node-port-range
+  int node_port_max = 32767;
 };
+
+/// The default admin kubeconfig path: /etc/skiff/skiff.yaml as root, ~/.kube/skiff.yaml otherwise.
+std::string default_kubeconfig_path();
 
 /// The default data directory for the current user.
 std::string default_data_dir();

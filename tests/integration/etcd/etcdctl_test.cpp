@@ -413,7 +413,7 @@ std::string normalise_line(std::string line) {
       // An alternation, not a bracket: "µ" is two bytes to std::regex (health checks under 1 ms
       // print microseconds).
       {std::regex(R"re(took = [0-9.]+(µ|m|n)?s)re"), "took = #"},
-      {std::regex(R"re("took":"?[0-9.]+[µmn]?s"?)re"), "\"took\":#"},
+      {std::regex(R"re("took":"?[0-9.]+(µ|m|n)?s"?)re"), "\"took\":#"},
       {std::regex(R"re(lease [0-9a-f]+ )re"), "lease # "},
       {std::regex(R"re(remaining\(\d+s\))re"), "remaining(#s)"},
       {std::regex(R"re(^[0-9a-f]{8,16}$)re"), "#"},

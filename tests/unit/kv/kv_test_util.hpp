@@ -16,17 +16,6 @@
 
 #include "skiff_test.hpp"
 
-// Catch prints checked values; a Result shows its error message (boost's own printer needs
-// operator<< for both sides, which our types do not have).
-namespace Catch {
-template <class T>
-struct StringMaker<skiff::Result<T>> {
-  static std::string convert(const skiff::Result<T>& result) {
-    return result ? std::string("{value}") : "{error: " + result.error().message + "}";
-  }
-};
-}  // namespace Catch
-
 namespace skiff::kv::test {
 
 /// A millisecond clock the test moves by hand.

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "openapi.hpp"
+
+#include <fmt/format.h>
+
+#include "skiff/registry/openapi_schema.hpp"
+
+namespace skiff::apiserver {
+
+using registry::ResourceType;
+
+namespace {
+
+// A content hash for cache-busting URLs: two FNV-1a 64-bit passes with different offsets, printed
+// as 32 upper-case hex digits (upstream uses SHA-512; clients treat it as opaque).
+std::string content_hash(std::string_view data) {
+  std::uint64_t a = 14695981039346656037ULL;
+  std::uint64_t b = 0x84222325cbf29ce4ULL;
+  for (unsigned char c : data) {
+    a = (a ^ c) * 1099511628211ULL;
+    b = (b ^ c) * 1099511628211ULL;
+    b ^= b >> 29;
+  }
+  return fmt::format("{:016X}{:016X}", a, b);
+}
+
+std::string gv_path(const ResourceType& t) {
+  return t.gvk.group.empty() ? "api/" + t.gvk.version
+                             : "apis/" + t.gvk.group + "/" + t.gvk.version;
+}
+
+json::Value gvk_ext(const registry::GroupVersionKind& gvk) {
+  return json::Object{{"group", gvk.group}, {"version", gvk.version}, {"kind", gvk.kind}};
+}
+
+json::Value query_param(std::string_view name, std::string_view type = "string") {
+  return json::Object{{"name", name},
+                      {"in", "query"},
+                      {"description", ""},
+                      {"schema", json::Object{{"type", type}, {"uniqueItems", true}}}};
+}
+
+json::Value path_param(std::string_view name) {
+  return json::Object{{"name", name},
+                      {"in", "path"},
+                      {"description", ""},
+                      {"required", true},
+                      {"schema", json::Object{{"type", "string"}, {"uniqueItems", true}}}};
+}
+
+json::Value ref_content(const std::string& def) {
+  json::Value schema = json::Object{{"$ref", "#/components/schemas/" + def}};
+  return json::Object{{"application/json", json::Object{{"schema", schema}}},
+                      {"application/yaml", json::Object{{"schema", schema}}}};
+}
+
+std::string camel(std::string s) {
+  if (!s.empty()) {
+    s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+  }
+  return s;
+}
+
+// "createNamespacedDeployment"-like operation ids (unique per document is all that matters).
+std::string op_id(std::string_view verb, const ResourceType& t, bool namespaced, bool all,
+                  std::string_view sub) {
+  std::string kind = t.gvk.kind;
+  return fmt::format("{}{}{}{}{}", verb, camel(t.gvk.group.substr(0, t.gvk.group.find('.'))),
+                     camel(t.gvk.version), namespaced && !all ? "Namespaced" : "",
+                     kind + (all ? "ForAllNamespaces" : "") + camel(std::string(sub)));
+}
+
+json::Value operation(std::string_view action, std::string id, const registry::GroupVersionKind& gvk,
+                      const std::string& response_def, bool has_body, bool write) {
+  json::Array params;
+  if (write) {
+    params.push_back(query_param("dryRun"));
+    params.push_back(query_param("fieldManager"));
+    params.push_back(query_param("fieldValidation"));
+  }
+  if (action == "patch") {
+    params.push_back(query_param("force", "boolean"));
+  }
+  if (action == "list" || action == "deletecollection") {
+    for (const char* p : {"continue", "fieldSelector", "labelSelector", "resourceVersion",
+                          "resourceVersionMatch", "sendInitialEvents"}) {
+      params.push_back(query_param(p));
+    }
+    params.push_back(query_param("limit", "integer"));
+    params.push_back(query_param("timeoutSeconds", "integer"));
+    if (action == "list") {
+      params.push_back(query_param("allowWatchBookmarks", "boolean"));
+      params.push_back(query_param("watch", "boolean"));
+    }
+  }
+  if (action == "delete") {
+    params.push_back(query_param("dryRun"));
+    params.push_back(query_param("gracePeriodSeconds", "integer"));
+    params.push_back(query_param("propagationPolicy"));
+  }
+  json::Value op = json::Object{
+      {"tags", json::Array{gvk.group.empty() ? "core_" + gvk.version : gvk.group + "_" + gvk.version}},
+      {"description", ""},
+      {"operationId", std::move(id)},
+      {"parameters", std::move(params)},
+      {"responses", json::Object{{"200", json::Object{{"description", "OK"},
+                                                        {"content", ref_content(response_def)}}},
+                                 {"401", json::Object{{"description", "Unauthorized"}}}}},
+      {"x-kubernetes-action", action},
+      {"x-kubernetes-group-version-kind", gvk_ext(gvk)}};
+  if (has_body) {
+    json::Value content;
+    if (action == "patch") {
+      json::Value schema = json::Object{
+          {"$ref", "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Patch"}};
+      content = json::Object{
+          {"application/apply-patch+yaml", json::Object{{"schema", schema}}},
+          {"application/json-patch+json", json::Object{{"schema", schema}}},
+          {"application/merge-patch+json", json::Object{{"schema", schema}}},
+          {"application/strategic-merge-patch+json", json::Object{{"schema", schema}}}};
+    } else {
+      content = ref_content(response_def);
+    }
+    op["requestBody"] = json::Object{{"content", std::move(content)}, {"required", true}};
+  }
+  return op;
+}
+
+std::string definition_of(const ResourceType& t) {
+  return t.schema != nullptr && !t.schema->name.empty() ? t.schema->name
+                                                        : fmt::format("{}.{}.{}", t.gvk.group,
+                                                                      t.gvk.version, t.gvk.kind);
+}
+
+std::string list_definition_of(const ResourceType& t) {
+  std::string def = definition_of(t);
+  return def + "List";
+}
+
+void add_paths(json::Object& paths, const ResourceType& t) {
+  std::string base = "/" + gv_path(t);
+  std::string def = definition_of(t);
+  std::string list_def = list_definition_of(t);
+  const auto& gvk = t.gvk;
+  auto verb = [&](std::string_view v) { return t.has_verb(v); };
+  std::string coll = t.namespaced ? base + "/namespaces/{namespace}/" + t.plural : base + "/" + t.plural;
+  std::string item = coll + "/{name}";
+  json::Value coll_item = json::Object{};
+  if (verb("list")) {
+    coll_item["get"] = operation("list", op_id("list", t, t.namespaced, false, ""), gvk, list_def,
+                                 false, false);
+  }
+  if (verb("create")) {
+    coll_item["post"] = operation("post", op_id("create", t, t.namespaced, false, ""), gvk, def,
+                                  true, true);
+  }
+  if (verb("deletecollection")) {
+    coll_item["delete"] = operation("deletecollection",
+                                    op_id("deleteCollection", t, t.namespaced, false, ""), gvk,
+                                    "io.k8s.apimachinery.pkg.apis.meta.v1.Status", false, false);
+  }
+  if (!coll_item.as_object().empty()) {
+    if (t.namespaced) {
+      coll_item["parameters"] = json::Array{path_param("namespace"), query_param("pretty")};
+    } else {
+      coll_item["parameters"] = json::Array{query_param("pretty")};
+    }
+    paths.set(coll, std::move(coll_item));
+  }
+  json::Value item_ops = json::Object{};
+  if (verb("get")) {
+    item_ops["get"] = operation("get", op_id("read", t, t.namespaced, false, ""), gvk, def, false,
+                                false);
+  }
+  if (verb("update")) {
+    item_ops["put"] = operation("put", op_id("replace", t, t.namespaced, false, ""), gvk, def, true,
+                                true);
+  }
+  if (verb("patch")) {
+    item_ops["patch"] = operation("patch", op_id("patch", t, t.namespaced, false, ""), gvk, def,
+                                  true, true);
+  }
+  if (verb("delete")) {
+    item_ops["delete"] = operation("delete", op_id("delete", t, t.namespaced, false, ""), gvk,
+                                   "io.k8s.apimachinery.pkg.apis.meta.v1.Status", false, false);
+  }
+  if (!item_ops.as_object().empty()) {
+    json::Array params{path_param("name")};
+    if (t.namespaced) {
+      params.push_back(path_param("namespace"));
+    }
+    params.push_back(query_param("pretty"));
+    item_ops["parameters"] = std::move(params);
+    paths.set(item, std::move(item_ops));
+  }
+  if (t.namespaced && verb("list")) {
+    json::Value all = json::Object{
+        {"get", operation("list", op_id("list", t, true, true, ""), gvk, list_def, false, false)},
+        {"parameters", json::Array{query_param("pretty")}}};
+    paths.set(base + "/" + t.plural, std::move(all));
+  }
+  for (const auto& s : t.subresources) {
+    if (s.name != "status" && s.name != "scale") {
+      continue;
+    }
+    std::string sub_def = s.name == "scale" ? std::string("io.k8s.api.autoscaling.v1.Scale") : def;
+    json::Value ops = json::Object{};
+    auto has = [&](std::string_view v) {
+      return std::find(s.verbs.begin(), s.verbs.end(), v) != s.verbs.end();
+    };
+    if (has("get")) {
+      ops["get"] = operation("get", op_id("read", t, t.namespaced, false, s.name), s.kind, sub_def,
+                             false, false);
+    }
+    if (has("update")) {
+      ops["put"] = operation("put", op_id("replace", t, t.namespaced, false, s.name), s.kind,
+                             sub_def, true, true);
+    }
+    if (has("patch")) {
+      ops["patch"] = operation("patch", op_id("patch", t, t.namespaced, false, s.name), s.kind,
+                               sub_def, true, true);
+    }
+    json::Array params{path_param("name")};
+    if (t.namespaced) {
+      params.push_back(path_param("namespace"));
+    }
+    params.push_back(query_param("pretty"));
+    ops["parameters"] = std::move(params);
+    paths.set(item + "/" + s.name, std::move(ops));
+  }
+}
+
+}  // namespace
+
+OpenApiCache::OpenApiCache(registry::Catalog& catalog) : catalog_(catalog) {}
+
+void OpenApiCache::rebuild_locked() {
+  auto snap = catalog_.snapshot();
+  if (snap->generation() == generation_ && !root_.body.empty()) {
+    return;
+  }
+  docs_.clear();
+  std::map<std::string, std::vector<const ResourceType*>> by_gv;
+  for (const auto& t : snap->types()) {
+    by_gv[gv_path(*t)].push_back(t.get());
+  }
+  json::Object index;
+  for (const auto& [gv, types] : by_gv) {
+    json::Object paths;
+    std::vector<const registry::Node*> roots;
+    const registry::Schema& builtin = registry::Schema::builtin();
+    for (const char* extra : {"io.k8s.apimachinery.pkg.apis.meta.v1.Status",
+                              "io.k8s.apimachinery.pkg.apis.meta.v1.Patch",
+                              "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"}) {
+      if (const registry::Node* n = builtin.find(extra)) {
+        roots.push_back(n);
+      }
+    }
+    for (const ResourceType* t : types) {
+      add_paths(paths, *t);
+      if (t->schema != nullptr) {
+        roots.push_back(t->schema);
+      }
+      if (const registry::Node* list = builtin.find(list_definition_of(*t))) {
+        roots.push_back(list);
+      }
+      if (t->subresource("scale") != nullptr) {
+        if (const registry::Node* scale = builtin.find("io.k8s.api.autoscaling.v1.Scale")) {
+          roots.push_back(scale);
+        }
+      }
+    }
+    json::Value doc = json::Object{
+        {"openapi", "3.0.0"},
+        {"info", json::Object{{"title", "Kubernetes"}, {"version", "v1.32.5+skiff"}}},
+        {"paths", std::move(paths)},
+        {"components", json::Object{{"schemas", registry::openapi_v3_schemas(roots)}}}};
+    Doc d;
+    d.body = json::serialize(doc);
+    d.hash = content_hash(d.body);
+    index.set(gv, json::Object{{"serverRelativeURL", "/openapi/v3/" + gv + "?hash=" + d.hash}});
+    docs_.emplace(gv, std::move(d));
+  }
+  root_.body = json::serialize(json::Value(json::Object{{"paths", std::move(index)}}));
+  root_.hash = content_hash(root_.body);
+  generation_ = snap->generation();
+}
+
+OpenApiResponse OpenApiCache::serve(std::string_view path, std::string_view hash,
+                                    std::string_view accept) {
+  (void)accept;
+  std::lock_guard lock(mu_);
+  rebuild_locked();
+  OpenApiResponse out;
+  if (path == "/openapi/v3" || path == "/openapi/v3/") {
+    out.code = 200;
+    out.headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-cache, private"},
+                   {"Etag", "\"" + root_.hash + "\""}};
+    out.body = root_.body;
+    return out;
+  }
+  constexpr std::string_view kPrefix = "/openapi/v3/";
+  if (path.starts_with(kPrefix)) {
+    std::string_view gv = path.substr(kPrefix.size());
+    auto it = docs_.find(gv);
+    if (it == docs_.end()) {
+      return out;
+    }
+    out.code = 200;
+    out.headers = {{"Content-Type", "application/json"}, {"Etag", "\"" + it->second.hash + "\""}};
+    if (hash == it->second.hash) {
+      out.headers.emplace_back("Cache-Control", "public, immutable");
+      out.headers.emplace_back("Expires", "Fri, 01 Jan 2100 00:00:00 GMT");
+    } else {
+      out.headers.emplace_back("Cache-Control", "no-cache, private");
+    }
+    out.body = it->second.body;
+    return out;
+  }
+  return out;
+}
+
+json::Value OpenApiCache::document(std::string_view group_version_path) {
+  std::lock_guard lock(mu_);
+  rebuild_locked();
+  auto it = docs_.find(group_version_path);
+  if (it == docs_.end()) {
+    return json::Value();
+  }
+  auto v = json::parse(it->second.body);
+  return v ? std::move(*v) : json::Value();
+}
+
+}  // namespace skiff::apiserver

@@ -1,0 +1,650 @@
+// SPDX-License-Identifier: Apache-2.0
+// The REST storage over a real kv::Store (SQLite file in a temp dir): Kubernetes semantics of
+// create/get/list/update/patch/delete/watch, resourceVersion, selectors, pagination, finalizers,
+// subresources, Service allocation and CRDs.
+
+#include "skiff/registry/registry.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <fmt/format.h>
+
+#include "skiff/kv/store.hpp"
+#include "run_async.hpp"
+#include "skiff_test.hpp"
+
+namespace {
+
+using skiff::Reason;
+using skiff::json::Object;
+using skiff::json::Value;
+using skiff::registry::ResourceTypePtr;
+namespace registry = skiff::registry;
+namespace json = skiff::json;
+
+Value parse(std::string_view text) {
+  auto v = json::parse(text);
+  REQUIRE(v);
+  return std::move(*v);
+}
+
+struct Fixture {
+  skiff::testing::TempDir dir;
+  std::unique_ptr<skiff::kv::Store> store;
+  registry::Catalog catalog;
+  std::unique_ptr<registry::Registry> reg;
+  boost::asio::io_context ctx;
+
+  Fixture() {
+    skiff::kv::StoreOptions o;
+    o.path = dir.file("db/state.db");
+    o.sync_full = false;
+    o.auto_compaction = false;
+    auto s = skiff::kv::Store::open(o);
+    REQUIRE(s);
+    store = std::move(*s);
+    reg = std::make_unique<registry::Registry>(*store, catalog);
+    auto ns = run(reg->ensure_system_namespaces());
+    REQUIRE(ns);
+  }
+  ~Fixture() {
+    reg.reset();
+    store.reset();
+  }
+
+  template <class T>
+  T run(boost::asio::awaitable<T> a) {
+    return skiff::testing::run_async(ctx, std::move(a));
+  }
+
+  ResourceTypePtr type(std::string_view group, std::string_view version, std::string_view plural) {
+    auto snap = catalog.snapshot();
+    for (const auto& t : snap->types()) {
+      if (t->gvk.group == group && t->gvk.version == version && t->plural == plural) {
+        return t;
+      }
+    }
+    FAIL("no type " << group << "/" << version << "/" << plural);
+    return nullptr;
+  }
+
+  Value create(ResourceTypePtr t, std::string ns, Value obj) {
+    registry::WriteOptions o;
+    o.field_manager = "test";
+    auto r = run(reg->create(t, std::move(ns), std::move(obj), o));
+    INFO((r ? std::string() : r.error().message));
+    REQUIRE(r);
+    return std::move(r->object);
+  }
+};
+
+Value configmap(std::string_view name, std::string_view labels = "{}") {
+  return parse(fmt::format(R"({{"apiVersion":"v1","kind":"ConfigMap","metadata":{{"name":"{}","labels":{}}},"data":{{"k":"v"}}}})",
+                           name, labels));
+}
+
+std::int64_t rv_of(const Value& obj) {
+  return std::stoll(std::string(obj["metadata"].string_or("resourceVersion", "0")));
+}
+
+}  // namespace
+
+TEST_CASE("create sets server metadata and get returns the stored object", "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  Value created = f.create(cms, "default", configmap("a"));
+  const Value& meta = created["metadata"];
+  CHECK(meta.string_or("uid").size() == 36);
+  CHECK(meta.string_or("creationTimestamp").ends_with("Z"));
+  CHECK(meta.string_or("namespace") == "default");
+  CHECK(rv_of(created) == f.store->current_revision());
+
+  auto got = f.run(f.reg->get(cms, "default", "a", "", {}));
+  REQUIRE(got);
+  CHECK(*got == created);
+
+  auto again = f.run(f.reg->create(cms, "default", configmap("a"), {}));
+  REQUIRE_FALSE(again);
+  CHECK(again.error().reason == Reason::kAlreadyExists);
+  CHECK(again.error().message == "configmaps \"a\" already exists");
+
+  auto missing = f.run(f.reg->get(cms, "default", "nope", "", {}));
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().reason == Reason::kNotFound);
+  CHECK(missing.error().message == "configmaps \"nope\" not found");
+  CHECK(missing.error().kind == "configmaps");
+}
+
+TEST_CASE("create checks the namespace, the kind and the name", "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  auto no_ns = f.run(f.reg->create(cms, "ghost", configmap("a"), {}));
+  REQUIRE_FALSE(no_ns);
+  CHECK(no_ns.error().reason == Reason::kNotFound);
+  CHECK(no_ns.error().message == "namespaces \"ghost\" not found");
+
+  auto wrong_kind = f.run(f.reg->create(
+      cms, "default", parse(R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"}})"), {}));
+  REQUIRE_FALSE(wrong_kind);
+  CHECK(wrong_kind.error().reason == Reason::kBadRequest);
+
+  auto mismatch = f.run(f.reg->create(
+      cms, "default",
+      parse(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"kube-system"}})"),
+      {}));
+  REQUIRE_FALSE(mismatch);
+  CHECK(mismatch.error().message ==
+        "the namespace of the provided object does not match the namespace sent on the request");
+
+  auto bad_name = f.run(f.reg->create(cms, "default", configmap("Bad_Name"), {}));
+  REQUIRE_FALSE(bad_name);
+  CHECK(bad_name.error().reason == Reason::kInvalid);
+  CHECK(bad_name.error().message.starts_with("ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\""));
+
+  auto no_name = f.run(f.reg->create(
+      cms, "default", parse(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{}})"), {}));
+  REQUIRE_FALSE(no_name);
+  CHECK(no_name.error().reason == Reason::kInvalid);
+  CHECK(no_name.error().message.find("name or generateName is required") != std::string::npos);
+
+  Value generated = f.create(
+      cms, "default",
+      parse(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"generateName":"gen-"}})"));
+  std::string name(generated["metadata"].string_or("name"));
+  CHECK(name.size() == 9);
+  CHECK(name.starts_with("gen-"));
+}
+
+TEST_CASE("updates are optimistic: a stale resourceVersion is a conflict", "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  Value v1 = f.create(cms, "default", configmap("a"));
+  Value edit = v1;
+  edit["data"]["k"] = "v2";
+  auto v2 = f.run(f.reg->update(cms, "default", "a", "", edit, {}));
+  REQUIRE(v2);
+  CHECK(rv_of(v2->object) > rv_of(v1));
+  CHECK(v2->object["metadata"]["uid"] == v1["metadata"]["uid"]);
+
+  // The same body again carries the old resourceVersion.
+  auto stale = f.run(f.reg->update(cms, "default", "a", "", edit, {}));
+  REQUIRE_FALSE(stale);
+  CHECK(stale.error().reason == Reason::kConflict);
+  CHECK(stale.error().message ==
+        "Operation cannot be fulfilled on configmaps \"a\": the object has been modified; please "
+        "apply your changes to the latest version and try again");
+
+  // An unchanged object is not written again: the resourceVersion stays.
+  auto same = f.run(f.reg->update(cms, "default", "a", "", v2->object, {}));
+  REQUIRE(same);
+  CHECK(rv_of(same->object) == rv_of(v2->object));
+
+  // The name in the body must match the URL.
+  Value other = v2->object;
+  other["metadata"]["name"] = "b";
+  auto renamed = f.run(f.reg->update(cms, "default", "a", "", other, {}));
+  REQUIRE_FALSE(renamed);
+  CHECK(renamed.error().reason == Reason::kBadRequest);
+}
+
+TEST_CASE("patches of all three non-apply types apply to the current object", "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  f.create(cms, "default", configmap("a"));
+  registry::PatchOptions merge;
+  merge.type = registry::PatchType::kMerge;
+  auto m = f.run(f.reg->patch(cms, "default", "a", "", R"({"data":{"n":"1","k":null}})", merge, {}));
+  REQUIRE(m);
+  CHECK(m->object["data"] == parse(R"({"n":"1"})"));
+
+  registry::PatchOptions jp;
+  jp.type = registry::PatchType::kJson;
+  auto j = f.run(f.reg->patch(cms, "default", "a", "",
+                              R"([{"op":"add","path":"/metadata/labels/x","value":"y"}])", jp, {}));
+  REQUIRE(j);
+  CHECK(j->object["metadata"]["labels"]["x"] == Value("y"));
+
+  registry::PatchOptions smp;
+  smp.type = registry::PatchType::kStrategic;
+  auto s = f.run(f.reg->patch(cms, "default", "a", "", R"({"data":{"z":"9"}})", smp, {}));
+  REQUIRE(s);
+  CHECK(s->object["data"] == parse(R"({"n":"1","z":"9"})"));
+
+  auto stale = f.run(f.reg->patch(cms, "default", "a", "",
+                                  R"({"metadata":{"resourceVersion":"1"},"data":{"q":"1"}})", merge,
+                                  {}));
+  REQUIRE_FALSE(stale);
+  CHECK(stale.error().reason == Reason::kConflict);
+
+  auto missing = f.run(f.reg->patch(cms, "default", "zz", "", "{}", merge, {}));
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().reason == Reason::kNotFound);
+}
+
+TEST_CASE("list filters by label and field selectors and pages at one revision", "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  for (int i = 0; i < 7; ++i) {
+    f.create(cms, "default",
+             configmap(fmt::format("c{}", i), i % 2 == 0 ? R"({"even":"yes"})" : R"({"even":"no"})"));
+  }
+  f.create(cms, "kube-system", configmap("other"));
+
+  auto all = f.run(f.reg->list(cms, "", {}));
+  REQUIRE(all);
+  CHECK(all->items.size() == 8);
+  CHECK(all->revision == f.store->current_revision());
+
+  registry::ListOptions even;
+  even.label_selector = "even=yes";
+  auto e = f.run(f.reg->list(cms, "default", even));
+  REQUIRE(e);
+  CHECK(e->items.size() == 4);
+
+  registry::ListOptions by_name;
+  by_name.field_selector = "metadata.name=c3";
+  auto n = f.run(f.reg->list(cms, "default", by_name));
+  REQUIRE(n);
+  REQUIRE(n->items.size() == 1);
+  CHECK(n->items[0]["metadata"]["name"] == Value("c3"));
+
+  registry::ListOptions bad_field;
+  bad_field.field_selector = "spec.nothing=x";
+  auto bf = f.run(f.reg->list(cms, "default", bad_field));
+  REQUIRE_FALSE(bf);
+  CHECK(bf.error().reason == Reason::kBadRequest);
+  CHECK(bf.error().message == "field label not supported: spec.nothing");
+
+  // Pages of 3: a write between pages does not show up (the list is pinned to its revision).
+  registry::ListOptions page;
+  page.limit = 3;
+  auto p1 = f.run(f.reg->list(cms, "default", page));
+  REQUIRE(p1);
+  CHECK(p1->items.size() == 3);
+  REQUIRE_FALSE(p1->continue_token.empty());
+  REQUIRE(p1->remaining_item_count);
+  CHECK(*p1->remaining_item_count == 4);
+  f.create(cms, "default", configmap("c9"));
+  std::vector<std::string> names;
+  for (const auto& item : p1->items) {
+    names.emplace_back(item["metadata"].string_or("name"));
+  }
+  std::string token = p1->continue_token;
+  while (!token.empty()) {
+    registry::ListOptions next;
+    next.limit = 3;
+    next.continue_token = token;
+    auto p = f.run(f.reg->list(cms, "default", next));
+    REQUIRE(p);
+    CHECK(p->revision == p1->revision);
+    for (const auto& item : p->items) {
+      names.emplace_back(item["metadata"].string_or("name"));
+    }
+    token = p->continue_token;
+  }
+  CHECK(names == std::vector<std::string>{"c0", "c1", "c2", "c3", "c4", "c5", "c6"});
+
+  registry::ListOptions garbage;
+  garbage.continue_token = "not-a-token";
+  auto g = f.run(f.reg->list(cms, "default", garbage));
+  REQUIRE_FALSE(g);
+  CHECK(g.error().reason == Reason::kBadRequest);
+
+  // After compaction past the token's revision, the token has expired.
+  REQUIRE(f.store->compact_sync(f.store->current_revision()));
+  registry::ListOptions old;
+  old.continue_token = p1->continue_token;
+  auto expired = f.run(f.reg->list(cms, "default", old));
+  REQUIRE_FALSE(expired);
+  CHECK(expired.error().reason == Reason::kGone);
+}
+
+TEST_CASE("list honours resourceVersion and resourceVersionMatch", "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  Value a = f.create(cms, "default", configmap("a"));
+  f.create(cms, "default", configmap("b"));
+
+  registry::ListOptions exact;
+  exact.resource_version = std::to_string(rv_of(a));
+  exact.resource_version_match = "Exact";
+  auto at = f.run(f.reg->list(cms, "default", exact));
+  REQUIRE(at);
+  CHECK(at->items.size() == 1);
+  CHECK(at->revision == rv_of(a));
+
+  registry::ListOptions future;
+  future.resource_version = std::to_string(f.store->current_revision() + 100);
+  auto fut = f.run(f.reg->list(cms, "default", future));
+  REQUIRE_FALSE(fut);
+  CHECK(fut.error().reason == Reason::kTimeout);
+
+  registry::ListOptions zero;
+  zero.resource_version = "0";
+  auto z = f.run(f.reg->list(cms, "default", zero));
+  REQUIRE(z);
+  CHECK(z->items.size() == 2);
+}
+
+TEST_CASE("delete waits for finalizers and a final update completes it", "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  f.create(cms, "default",
+           parse(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"f","finalizers":["example.com/keep"]}})"));
+  auto marked = f.run(f.reg->remove(cms, "default", "f", {}));
+  REQUIRE(marked);
+  CHECK_FALSE(marked->finished);
+  CHECK(marked->object["metadata"].get("deletionTimestamp") != nullptr);
+
+  // Still readable while finalizers remain; removing the last one deletes the object.
+  auto got = f.run(f.reg->get(cms, "default", "f", "", {}));
+  REQUIRE(got);
+  Value done = *got;
+  done["metadata"]["finalizers"] = json::Array{};
+  auto updated = f.run(f.reg->update(cms, "default", "f", "", done, {}));
+  REQUIRE(updated);
+  auto gone = f.run(f.reg->get(cms, "default", "f", "", {}));
+  REQUIRE_FALSE(gone);
+  CHECK(gone.error().reason == Reason::kNotFound);
+
+  f.create(cms, "default", configmap("p"));
+  registry::DeleteOptions wrong_uid;
+  wrong_uid.precondition_uid = "nope";
+  auto pre = f.run(f.reg->remove(cms, "default", "p", wrong_uid));
+  REQUIRE_FALSE(pre);
+  CHECK(pre.error().reason == Reason::kConflict);
+  CHECK(pre.error().message.find("Precondition failed: UID in precondition: nope") !=
+        std::string::npos);
+  auto removed = f.run(f.reg->remove(cms, "default", "p", {}));
+  REQUIRE(removed);
+  CHECK(removed->finished);
+}
+
+TEST_CASE("dry run answers what would be stored without storing it", "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  registry::WriteOptions dry;
+  dry.dry_run = true;
+  std::int64_t before = f.store->current_revision();
+  auto r = f.run(f.reg->create(cms, "default", configmap("d"), dry));
+  REQUIRE(r);
+  CHECK(r->object["metadata"]["name"] == Value("d"));
+  CHECK(f.store->current_revision() == before);
+  auto got = f.run(f.reg->get(cms, "default", "d", "", {}));
+  CHECK_FALSE(got);
+}
+
+TEST_CASE("strict field validation rejects unknown fields, warn reports them", "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  Value body = configmap("s");
+  body["bogus"] = 1;
+  registry::WriteOptions strict;
+  strict.field_validation = registry::FieldValidation::kStrict;
+  auto r = f.run(f.reg->create(cms, "default", body, strict));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().reason == Reason::kBadRequest);
+  CHECK(r.error().message.find("strict decoding error: unknown field \"bogus\"") !=
+        std::string::npos);
+
+  registry::WriteOptions warn;
+  warn.field_validation = registry::FieldValidation::kWarn;
+  auto w = f.run(f.reg->create(cms, "default", body, warn));
+  REQUIRE(w);
+  REQUIRE(w->warnings.size() == 1);
+  CHECK(w->warnings[0] == "unknown field \"bogus\"");
+
+  Value typed = configmap("t");
+  typed["data"]["k"] = 5;
+  auto t = f.run(f.reg->create(cms, "default", typed, warn));
+  REQUIRE_FALSE(t);
+  CHECK(t.error().reason == Reason::kBadRequest);
+}
+
+TEST_CASE("watch replays after a resourceVersion and follows selectors", "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  Value a = f.create(cms, "default", configmap("a", R"({"app":"x"})"));
+
+  // From "now" (the list revision): only later changes.
+  registry::WatchOptions from;
+  from.resource_version = std::to_string(rv_of(a));
+  from.label_selector = "app=x";
+  auto w = f.run(f.reg->watch(cms, "default", from));
+  REQUIRE(w);
+  auto& stream = *w;
+
+  Value b = f.create(cms, "default", configmap("b", R"({"app":"x"})"));
+  Value c = f.create(cms, "default", configmap("c", R"({"app":"y"})"));  // filtered out
+  registry::PatchOptions merge;
+  merge.type = registry::PatchType::kMerge;
+  REQUIRE(f.run(f.reg->patch(cms, "default", "a", "", R"({"metadata":{"labels":{"app":"z"}}})",
+                             merge, {})));  // leaves the selection: DELETED
+  REQUIRE(f.run(f.reg->patch(cms, "default", "c", "", R"({"metadata":{"labels":{"app":"x"}}})",
+                             merge, {})));  // enters it: ADDED
+  REQUIRE(f.run(f.reg->remove(cms, "default", "b", {})));
+
+  std::vector<std::pair<registry::WatchEvent::Type, std::string>> seen;
+  while (seen.size() < 4) {
+    auto events = f.run(stream->next());
+    REQUIRE(events);
+    for (auto& ev : *events) {
+      seen.emplace_back(ev.type, std::string(ev.object["metadata"].string_or("name")));
+      CHECK(rv_of(ev.object) == ev.revision);
+    }
+  }
+  using T = registry::WatchEvent::Type;
+  CHECK(seen == std::vector<std::pair<T, std::string>>{
+                    {T::kAdded, "b"}, {T::kDeleted, "a"}, {T::kAdded, "c"}, {T::kDeleted, "b"}});
+  CHECK(stream->progress_revision() == f.store->current_revision());
+
+  // resourceVersion 0: the current state as ADDED first.
+  registry::WatchOptions initial;
+  initial.resource_version = "0";
+  auto w0 = f.run(f.reg->watch(cms, "default", initial));
+  REQUIRE(w0);
+  auto first = f.run((*w0)->next());
+  REQUIRE(first);
+  CHECK(first->size() == 2);
+  for (const auto& ev : *first) {
+    CHECK(ev.type == T::kAdded);
+  }
+
+  // A compacted resourceVersion cannot be watched.
+  REQUIRE(f.store->compact_sync(f.store->current_revision()));
+  registry::WatchOptions old;
+  old.resource_version = std::to_string(rv_of(a));
+  auto expired = f.run(f.reg->watch(cms, "default", old));
+  REQUIRE_FALSE(expired);
+  CHECK(expired.error().reason == Reason::kExpired);
+}
+
+TEST_CASE("status and scale subresources change only their part", "[registry]") {
+  Fixture f;
+  auto deployments = f.type("apps", "v1", "deployments");
+  Value d = f.create(deployments, "default", parse(R"({"apiVersion":"apps/v1","kind":"Deployment",
+    "metadata":{"name":"web"},
+    "spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},
+            "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}},
+    "status":{"replicas":99}})"));
+  CHECK(d.get("status") == nullptr);  // status is not settable on create
+
+  Value st = d;
+  st["status"] = Object{{"replicas", 2}, {"readyReplicas", 1}};
+  st["spec"]["replicas"] = 5;  // ignored through /status
+  auto s = f.run(f.reg->update(deployments, "default", "web", "status", st, {}));
+  REQUIRE(s);
+  CHECK(s->object["status"]["readyReplicas"] == Value(1));
+  CHECK(s->object["spec"]["replicas"] == Value(2));
+
+  Value main = s->object;
+  main["status"] = Object{{"replicas", 0}};  // ignored on the main resource
+  main["spec"]["replicas"] = 3;
+  auto m = f.run(f.reg->update(deployments, "default", "web", "", main, {}));
+  REQUIRE(m);
+  CHECK(m->object["spec"]["replicas"] == Value(3));
+  CHECK(m->object["status"]["readyReplicas"] == Value(1));
+
+  auto scale = f.run(f.reg->get(deployments, "default", "web", "scale", {}));
+  REQUIRE(scale);
+  CHECK((*scale)["kind"] == Value("Scale"));
+  CHECK((*scale)["apiVersion"] == Value("autoscaling/v1"));
+  CHECK((*scale)["spec"]["replicas"] == Value(3));
+  CHECK((*scale)["status"]["selector"] == Value("app=web"));
+
+  registry::PatchOptions merge;
+  merge.type = registry::PatchType::kMerge;
+  auto scaled = f.run(f.reg->patch(deployments, "default", "web", "scale",
+                                   R"({"spec":{"replicas":7}})", merge, {}));
+  REQUIRE(scaled);
+  CHECK(scaled->object["spec"]["replicas"] == Value(7));
+  auto after = f.run(f.reg->get(deployments, "default", "web", "", {}));
+  REQUIRE(after);
+  CHECK((*after)["spec"]["replicas"] == Value(7));
+}
+
+TEST_CASE("services get unique cluster IPs and node ports from their ranges", "[registry]") {
+  Fixture f;
+  auto services = f.type("", "v1", "services");
+  auto svc = [](std::string_view name, std::string_view extra,
+                std::string_view ports = R"([{"port":80}])") {
+    return parse(fmt::format(R"({{"apiVersion":"v1","kind":"Service","metadata":{{"name":"{}"}},
+      "spec":{{"ports":{}{}}}}})",
+                             name, ports, extra));
+  };
+  Value a = f.create(services, "default", svc("a", ""));
+  Value b = f.create(services, "default", svc("b", R"(,"type":"NodePort")"));
+  std::string ip_a(a["spec"].string_or("clusterIP"));
+  std::string ip_b(b["spec"].string_or("clusterIP"));
+  CHECK(ip_a.starts_with("10.43."));
+  CHECK(ip_a != ip_b);
+  CHECK(ip_a != "10.43.0.1");  // the kubernetes service's address
+  std::int64_t port = b["spec"]["ports"].as_array()[0].int_or("nodePort");
+  CHECK(port >= 30000);
+  CHECK(port <= 32767);
+
+  auto taken = f.run(f.reg->create(services, "default",
+                                   svc("c", fmt::format(R"(,"clusterIP":"{}")", ip_a)), {}));
+  REQUIRE_FALSE(taken);
+  CHECK(taken.error().reason == Reason::kInvalid);
+  CHECK(taken.error().message.find("provided IP is already allocated") != std::string::npos);
+
+  auto port_taken = f.run(f.reg->create(
+      services, "default",
+      svc("d", R"(,"type":"NodePort")", fmt::format(R"([{{"port":81,"nodePort":{}}}])", port)),
+      {}));
+  REQUIRE_FALSE(port_taken);
+  CHECK(port_taken.error().message.find("provided port is already allocated") != std::string::npos);
+
+  auto out_of_range = f.run(f.reg->create(services, "default", svc("e", R"(,"clusterIP":"10.99.0.5")"), {}));
+  REQUIRE_FALSE(out_of_range);
+  CHECK(out_of_range.error().message.find("is not in the valid range") != std::string::npos);
+
+  // Deleting a service frees its address for the next one that asks for it.
+  REQUIRE(f.run(f.reg->remove(services, "default", "a", {})));
+  Value again = f.create(services, "default", svc("f", fmt::format(R"(,"clusterIP":"{}")", ip_a)));
+  CHECK(again["spec"]["clusterIP"] == Value(ip_a));
+}
+
+TEST_CASE("a CRD serves its resource and deleting it deletes the objects", "[registry]") {
+  Fixture f;
+  auto crds = f.type("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+  Value crd = f.create(crds, "", parse(R"({"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+    "metadata":{"name":"widgets.example.com"},
+    "spec":{"group":"example.com","scope":"Namespaced",
+      "names":{"plural":"widgets","singular":"widget","kind":"Widget","shortNames":["wd"]},
+      "versions":[{"name":"v1","served":true,"storage":true,
+        "subresources":{"status":{}},
+        "schema":{"openAPIV3Schema":{"type":"object","properties":{
+          "spec":{"type":"object","properties":{"size":{"type":"integer","minimum":1,"default":3},
+                                                 "color":{"type":"string"}}},
+          "status":{"type":"object","properties":{"ready":{"type":"boolean"}}}}}}}]}})"));
+  CHECK(crd["status"]["acceptedNames"]["kind"] == Value("Widget"));
+
+  auto widgets = f.type("example.com", "v1", "widgets");
+  REQUIRE(widgets);
+  CHECK(widgets->custom);
+  Value w = f.create(widgets, "default", parse(R"({"apiVersion":"example.com/v1","kind":"Widget",
+    "metadata":{"name":"w1"},"spec":{"color":"red","unknown":"dropped"}})"));
+  CHECK(w["spec"]["size"] == Value(3));              // defaulted
+  CHECK(w["spec"].get("unknown") == nullptr);         // pruned
+  CHECK(w["metadata"]["generation"] == Value(1));
+
+  auto bad = f.run(f.reg->create(widgets, "default", parse(R"({"apiVersion":"example.com/v1","kind":"Widget",
+    "metadata":{"name":"w2"},"spec":{"size":0}})"), {}));
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().reason == Reason::kInvalid);
+  CHECK(bad.error().message.find("spec.size") != std::string::npos);
+
+  Value edit = w;
+  edit["spec"]["color"] = "blue";
+  auto edited = f.run(f.reg->update(widgets, "default", "w1", "", edit, {}));
+  REQUIRE(edited);
+  CHECK(edited->object["metadata"]["generation"] == Value(2));
+
+  REQUIRE(f.run(f.reg->remove(crds, "", "widgets.example.com", {})));
+  CHECK(f.catalog.snapshot()->find("example.com", "v1", "widgets") == nullptr);
+  skiff::kv::RangeRequest left;
+  left.key = "/registry/example.com/widgets/";
+  left.range_end = skiff::kv::prefix_end(left.key);
+  left.count_only = true;
+  auto r = f.store->range(left);
+  REQUIRE(r);
+  CHECK(r->count == 0);
+}
+
+TEST_CASE("the system namespaces exist after start", "[registry]") {
+  Fixture f;
+  auto namespaces = f.type("", "v1", "namespaces");
+  auto list = f.run(f.reg->list(namespaces, "", {}));
+  REQUIRE(list);
+  std::vector<std::string> names;
+  for (const auto& ns : list->items) {
+    names.emplace_back(ns["metadata"].string_or("name"));
+  }
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"default", "kube-node-lease", "kube-public", "kube-system"});
+  // Idempotent on restart.
+  REQUIRE(f.run(f.reg->ensure_system_namespaces()));
+}
+
+TEST_CASE("versions of one resource convert: HPA v1/v2 and core/events.k8s.io Events", "[registry]") {
+  Fixture f;
+  auto hpa_v1 = f.type("autoscaling", "v1", "horizontalpodautoscalers");
+  auto hpa_v2 = f.type("autoscaling", "v2", "horizontalpodautoscalers");
+  f.create(hpa_v1, "default", parse(R"({"apiVersion":"autoscaling/v1","kind":"HorizontalPodAutoscaler",
+    "metadata":{"name":"h"},"spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"},
+    "minReplicas":1,"maxReplicas":5,"targetCPUUtilizationPercentage":70}})"));
+  auto as_v2 = f.run(f.reg->get(hpa_v2, "default", "h", "", {}));
+  REQUIRE(as_v2);
+  CHECK((*as_v2)["apiVersion"] == Value("autoscaling/v2"));
+  CHECK((*as_v2)["spec"].get("targetCPUUtilizationPercentage") == nullptr);
+  CHECK((*as_v2)["spec"]["metrics"] == parse(R"([{"type":"Resource","resource":{"name":"cpu",
+    "target":{"type":"Utilization","averageUtilization":70}}}])"));
+  auto as_v1 = f.run(f.reg->get(hpa_v1, "default", "h", "", {}));
+  REQUIRE(as_v1);
+  CHECK((*as_v1)["spec"]["targetCPUUtilizationPercentage"] == Value(70));
+  CHECK((*as_v1)["spec"].get("metrics") == nullptr);
+
+  auto core_events = f.type("", "v1", "events");
+  auto new_events = f.type("events.k8s.io", "v1", "events");
+  f.create(new_events, "default", parse(R"({"apiVersion":"events.k8s.io/v1","kind":"Event",
+    "metadata":{"name":"e1"},"eventTime":"2026-01-02T03:04:05.000000Z","reason":"Started",
+    "note":"started container","type":"Normal","action":"Start",
+    "reportingController":"kubelet","reportingInstance":"node1",
+    "regarding":{"kind":"Pod","namespace":"default","name":"p"}})"));
+  auto core = f.run(f.reg->get(core_events, "default", "e1", "", {}));
+  REQUIRE(core);
+  CHECK((*core)["apiVersion"] == Value("v1"));
+  CHECK((*core)["message"] == Value("started container"));
+  CHECK((*core)["involvedObject"]["name"] == Value("p"));
+  CHECK((*core)["reportingComponent"] == Value("kubelet"));
+  registry::ListOptions by_object;
+  by_object.field_selector = "involvedObject.name=p";
+  auto listed = f.run(f.reg->list(core_events, "default", by_object));
+  REQUIRE(listed);
+  CHECK(listed->items.size() == 1);
+  auto back = f.run(f.reg->get(new_events, "default", "e1", "", {}));
+  REQUIRE(back);
+  CHECK((*back)["note"] == Value("started container"));
+  CHECK((*back)["regarding"]["name"] == Value("p"));
+}
