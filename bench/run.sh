@@ -19,7 +19,9 @@
 # Environment:
 #   BUILD_DIR    meson build dir; created if missing with MESON_SETUP_ARGS (default
 #                --buildtype=release -Dstatic_binary=true -Dtests=false: the shipped binary)
-#   TARGETS      "etcd skiff skiff_normal" (skiff_normal: --datastore-sync normal, etcd_bench only)
+#   TARGETS      "etcd skiff skiff_normal" (skiff_normal: --datastore-sync normal, etcd_bench only;
+#                also possible: skiff_etcd_only, bench/etcd_server = store + endpoint, no API server)
+#   IDLE_TARGETS targets measured idle only (fresh start, RSS after 5 s): "skiff_etcd_only"
 #   PERF_TARGETS targets that also get check perf: "etcd skiff"
 #   LOADS        check perf loads: "s m l xl"; "" skips them
 #   QUICK        1: small counts and load "s" only (a smoke run)
@@ -97,7 +99,7 @@ if [[ ! -f $BUILD/build.ninja ]]; then
 fi
 BUILD_TARGETS=(bench/etcd_bench)
 [[ ${SKIP_KV:-0} == 1 ]] || BUILD_TARGETS+=(bench/kv_history_bench)
-[[ " $TARGETS " != *" skiff"* ]] || BUILD_TARGETS+=(skiff)
+[[ " $TARGETS " != *" skiff"* ]] || BUILD_TARGETS+=(skiff bench/etcd_server)
 if [[ ${NO_BUILD:-0} != 1 ]]; then
   log "building ${BUILD_TARGETS[*]} (-j$JOBS)"
   ninja -C "$BUILD" -j"$JOBS" "${BUILD_TARGETS[@]}" >/dev/null
@@ -105,6 +107,7 @@ fi
 ETCD_BENCH=$BUILD/bench/etcd_bench
 KV_BENCH=$BUILD/bench/kv_history_bench
 SKIFF=$BUILD/skiff
+ETCD_ONLY=$BUILD/bench/etcd_server
 
 # ---- servers: start_<target> DATADIR LOGFILE sets SERVER_PID and SERVER_EP
 
@@ -121,10 +124,19 @@ start_etcd() {
   SERVER_EP=127.0.0.1:$cport
 }
 
+# skiff server always runs its Kubernetes API server as well (there is no flag to turn it off): give
+# it a free port on loopback and a kubeconfig path inside the data dir, and no local agent.
+skiff_api_flags() {
+  SKIFF_API_FLAGS=(--bind-address 127.0.0.1 --https-listen-port "$(free_port)"
+    --write-kubeconfig "$1/kubeconfig.yaml" --disable-agent)
+}
+
 start_skiff() {
   local data=$1 logf=$2 port
   port=$(free_port)
-  "$SKIFF" server --data-dir "$data" --etcd-listen "127.0.0.1:$port" --log-level warn >"$logf" 2>&1 &
+  skiff_api_flags "$data"
+  "$SKIFF" server --data-dir "$data" --etcd-listen "127.0.0.1:$port" --log-level warn \
+    "${SKIFF_API_FLAGS[@]}" >"$logf" 2>&1 &
   SERVER_PID=$!
   STARTED+=("$SERVER_PID")
   SERVER_EP=127.0.0.1:$port
@@ -133,8 +145,20 @@ start_skiff() {
 start_skiff_normal() {
   local data=$1 logf=$2 port
   port=$(free_port)
+  skiff_api_flags "$data"
   "$SKIFF" server --data-dir "$data" --etcd-listen "127.0.0.1:$port" --log-level warn \
-    --datastore-sync normal >"$logf" 2>&1 &
+    --datastore-sync normal "${SKIFF_API_FLAGS[@]}" >"$logf" 2>&1 &
+  SERVER_PID=$!
+  STARTED+=("$SERVER_PID")
+  SERVER_EP=127.0.0.1:$port
+}
+
+# The store and the etcd endpoint alone (bench/etcd_server.cpp: what skiff server sets up for them,
+# without the API server).
+start_skiff_etcd_only() {
+  local data=$1 logf=$2 port
+  port=$(free_port)
+  "$ETCD_ONLY" "$data" "127.0.0.1:$port" >"$logf" 2>&1 &
   SERVER_PID=$!
   STARTED+=("$SERVER_PID")
   SERVER_EP=127.0.0.1:$port
@@ -282,14 +306,25 @@ for spec in ${IDLE_ONLY:-}; do
   bin=${spec#*=}
   mkdir -p "$TMP/idle-$name"
   port=$(free_port)
+  skiff_api_flags "$TMP/idle-$name/data"
   "$bin" server --data-dir "$TMP/idle-$name/data" --etcd-listen "127.0.0.1:$port" --log-level warn \
-    >"$OUT/idle-$name.log" 2>&1 &
+    "${SKIFF_API_FLAGS[@]}" >"$OUT/idle-$name.log" 2>&1 &
   pid=$!
   STARTED+=("$pid")
   sleep 5
   rss_json "$pid" "$TMP/idle-$name/data" >"$OUT/idle-$name.json"
   log "idle $name ($bin): $(cat "$OUT/idle-$name.json")"
   stop_pid "$pid"
+done
+
+for target in ${IDLE_TARGETS-skiff_etcd_only}; do
+  mkdir -p "$OUT/$target"
+  if start "$target" idle; then
+    sleep 5
+    rss_json "$SERVER_PID" "$SERVER_DATA/data" >"$OUT/idle-$target.json"
+    log "idle $target: $(cat "$OUT/idle-$target.json")"
+    stop_pid "$SERVER_PID"
+  fi
 done
 
 for target in $TARGETS; do
