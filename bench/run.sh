@@ -241,10 +241,12 @@ run_target() {
     } >"$OUT/$target/checkperf-$load.txt"
     rss_json "$SERVER_PID" "$SERVER_DATA/data" >"$OUT/$target/checkperf-$load.json"
     # Compaction may finish in the background (skiff removes old rows in slices after Compact returns,
-    # then vacuums). Every ~2 s: one probe Put (its latency shows whether writes are stalled) and the
-    # data dir size; settled once the probe is fast and the size held for 3 samples (<= 90 probes).
+    # then vacuums). Every ~2 s: one probe Put (its latency shows whether writes are stalled), the
+    # data dir size and the endpoint's dbSizeInUse (it falls while compaction deletes rows, when the
+    # files do not shrink yet); settled once the probe is fast and both held for 3 samples
+    # (<= 150 probes).
     local prev="" same=0 i size t0 t1 probe_ms worst_ms=0
-    for ((i = 0; i < 90 && same < 3; i++)); do
+    for ((i = 0; i < 150 && same < 3; i++)); do
       sleep 2
       t0=$(date +%s%N)
       etcdctl --endpoints="$SERVER_EP" --command-timeout=120s put /bench-settle/probe x \
@@ -253,6 +255,8 @@ run_target() {
       probe_ms=$(((t1 - t0) / 1000000))
       ((probe_ms > worst_ms)) && worst_ms=$probe_ms
       size=$(du -s -B1 "$SERVER_DATA/data" | cut -f1)
+      size+=/$(etcdctl --endpoints="$SERVER_EP" --command-timeout=30s endpoint status -w json \
+        2>/dev/null | grep -o '"dbSizeInUse":[0-9]*' || true)
       if [[ $size == "$prev" && $probe_ms -lt 500 ]]; then same=$((same + 1)); else same=0; fi
       prev=$size
     done
