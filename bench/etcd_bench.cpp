@@ -272,6 +272,9 @@ class Bench {
     Json j = Json::object();
     j.set("process", rss_sample(options_.pid));
     j.set("client_cpu_s", self_cpu_seconds());
+    // The box is shared (2 cores, other builds): the 1-minute load average says whether a phase
+    // ran undisturbed (this process and the server alone add about 1-2).
+    if (double load = 0; (std::ifstream("/proc/loadavg") >> load)) j.set("loadavg_1m", load);
     j.set("data_dir", disk_sample(options_.data_dir));
     grpc::ClientContext ctx;
     ctx.set_deadline(call_deadline());

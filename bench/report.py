@@ -200,6 +200,13 @@ def main():
                                                                                "process", "rss_kib")))
     row("peak RSS during etcd_bench (MB)", lambda t: kib_to_mb(get(after[t], "hwm_kib")))
     row("data dir after etcd_bench, allocated (MB)", lambda t: bytes_to_mb(get(after[t], "data_dir_allocated_bytes")))
+    for t in every:
+        phases = get(bench[t], "phases") or {}
+        loads = [f"{name} {get(doc, 'after', 'loadavg_1m'):.1f}" for name, doc in phases.items()
+                 if isinstance(get(doc, "after", "loadavg_1m"), (int, float))]
+        if loads:
+            w(f"| load average (1 min) after each phase, {t} | {', '.join(loads)} | | | | |"
+              + (" | |" if extra else ""))
     row("revision after etcd_bench", b("phases", "fanout", "after", "revision"), ratio=False)
 
     for t in every:

@@ -19,7 +19,9 @@
 # Environment:
 #   BUILD_DIR    meson build dir; created if missing with MESON_SETUP_ARGS (default
 #                --buildtype=release -Dstatic_binary=true -Dtests=false: the shipped binary)
-#   TARGETS      "etcd skiff skiff_normal" (skiff_normal: --datastore-sync normal, etcd_bench only)
+#   TARGETS      "etcd skiff skiff_normal" (skiff_normal: --datastore-sync normal, etcd_bench only;
+#                also possible: skiff_etcd_only, bench/etcd_server = store + endpoint, no API server)
+#   IDLE_TARGETS targets measured idle only (fresh start, RSS after 5 s): "skiff_etcd_only"
 #   PERF_TARGETS targets that also get check perf: "etcd skiff"
 #   LOADS        check perf loads: "s m l xl"; "" skips them
 #   QUICK        1: small counts and load "s" only (a smoke run)
@@ -97,7 +99,7 @@ if [[ ! -f $BUILD/build.ninja ]]; then
 fi
 BUILD_TARGETS=(bench/etcd_bench)
 [[ ${SKIP_KV:-0} == 1 ]] || BUILD_TARGETS+=(bench/kv_history_bench)
-[[ " $TARGETS " != *" skiff"* ]] || BUILD_TARGETS+=(skiff)
+[[ " $TARGETS " != *" skiff"* ]] || BUILD_TARGETS+=(skiff bench/etcd_server)
 if [[ ${NO_BUILD:-0} != 1 ]]; then
   log "building ${BUILD_TARGETS[*]} (-j$JOBS)"
   ninja -C "$BUILD" -j"$JOBS" "${BUILD_TARGETS[@]}" >/dev/null
@@ -105,6 +107,7 @@ fi
 ETCD_BENCH=$BUILD/bench/etcd_bench
 KV_BENCH=$BUILD/bench/kv_history_bench
 SKIFF=$BUILD/skiff
+ETCD_ONLY=$BUILD/bench/etcd_server
 
 # ---- servers: start_<target> DATADIR LOGFILE sets SERVER_PID and SERVER_EP
 
@@ -121,10 +124,19 @@ start_etcd() {
   SERVER_EP=127.0.0.1:$cport
 }
 
+# skiff server always runs its Kubernetes API server as well (there is no flag to turn it off): give
+# it a free port on loopback and a kubeconfig path inside the data dir, and no local agent.
+skiff_api_flags() {
+  SKIFF_API_FLAGS=(--bind-address 127.0.0.1 --https-listen-port "$(free_port)"
+    --write-kubeconfig "$1/kubeconfig.yaml" --disable-agent)
+}
+
 start_skiff() {
   local data=$1 logf=$2 port
   port=$(free_port)
-  "$SKIFF" server --data-dir "$data" --etcd-listen "127.0.0.1:$port" --log-level warn >"$logf" 2>&1 &
+  skiff_api_flags "$data"
+  "$SKIFF" server --data-dir "$data" --etcd-listen "127.0.0.1:$port" --log-level warn \
+    "${SKIFF_API_FLAGS[@]}" >"$logf" 2>&1 &
   SERVER_PID=$!
   STARTED+=("$SERVER_PID")
   SERVER_EP=127.0.0.1:$port
@@ -133,8 +145,20 @@ start_skiff() {
 start_skiff_normal() {
   local data=$1 logf=$2 port
   port=$(free_port)
+  skiff_api_flags "$data"
   "$SKIFF" server --data-dir "$data" --etcd-listen "127.0.0.1:$port" --log-level warn \
-    --datastore-sync normal >"$logf" 2>&1 &
+    --datastore-sync normal "${SKIFF_API_FLAGS[@]}" >"$logf" 2>&1 &
+  SERVER_PID=$!
+  STARTED+=("$SERVER_PID")
+  SERVER_EP=127.0.0.1:$port
+}
+
+# The store and the etcd endpoint alone (bench/etcd_server.cpp: what skiff server sets up for them,
+# without the API server).
+start_skiff_etcd_only() {
+  local data=$1 logf=$2 port
+  port=$(free_port)
+  "$ETCD_ONLY" "$data" "127.0.0.1:$port" >"$logf" 2>&1 &
   SERVER_PID=$!
   STARTED+=("$SERVER_PID")
   SERVER_EP=127.0.0.1:$port
@@ -217,10 +241,12 @@ run_target() {
     } >"$OUT/$target/checkperf-$load.txt"
     rss_json "$SERVER_PID" "$SERVER_DATA/data" >"$OUT/$target/checkperf-$load.json"
     # Compaction may finish in the background (skiff removes old rows in slices after Compact returns,
-    # then vacuums). Every ~2 s: one probe Put (its latency shows whether writes are stalled) and the
-    # data dir size; settled once the probe is fast and the size held for 3 samples (<= 90 probes).
+    # then vacuums). Every ~2 s: one probe Put (its latency shows whether writes are stalled), the
+    # data dir size and the endpoint's dbSizeInUse (it falls while compaction deletes rows, when the
+    # files do not shrink yet); settled once the probe is fast and both held for 3 samples
+    # (<= 150 probes).
     local prev="" same=0 i size t0 t1 probe_ms worst_ms=0
-    for ((i = 0; i < 90 && same < 3; i++)); do
+    for ((i = 0; i < 150 && same < 3; i++)); do
       sleep 2
       t0=$(date +%s%N)
       etcdctl --endpoints="$SERVER_EP" --command-timeout=120s put /bench-settle/probe x \
@@ -229,6 +255,8 @@ run_target() {
       probe_ms=$(((t1 - t0) / 1000000))
       ((probe_ms > worst_ms)) && worst_ms=$probe_ms
       size=$(du -s -B1 "$SERVER_DATA/data" | cut -f1)
+      size+=/$(etcdctl --endpoints="$SERVER_EP" --command-timeout=30s endpoint status -w json \
+        2>/dev/null | grep -o '"dbSizeInUse":[0-9]*' || true)
       if [[ $size == "$prev" && $probe_ms -lt 500 ]]; then same=$((same + 1)); else same=0; fi
       prev=$size
     done
@@ -264,6 +292,15 @@ print(f"buildtype={opts.get('buildtype')} static_binary={opts.get('static_binary
 PY
 )"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  # The disk's floor for a durable write: 500 x 4 KiB O_DSYNC writes that grow a file, then the same
+  # writes over the now allocated blocks (what a preallocated, rewound WAL gets).
+  fsync_ms() {  # dd ARGS... -> milliseconds per write
+    dd if=/dev/zero of="$TMP/fsync-probe" bs=4k count=500 oflag=dsync "$@" 2>&1 |
+      awk '/copied/{for (i = 1; i <= NF; i++) if ($(i + 1) ~ /^s,?$/) printf "%.3f", $i * 1000 / 500}'
+  }
+  rm -f "$TMP/fsync-probe"
+  echo "4 KiB O_DSYNC write: appending $(fsync_ms) ms, overwriting $(fsync_ms conv=notrunc) ms (dd)"
+  rm -f "$TMP/fsync-probe"
 } >"$OUT/machine.txt"
 
 # Idle RSS only, for other builds of skiff (e.g. a dynamically linked debug build):
@@ -273,14 +310,25 @@ for spec in ${IDLE_ONLY:-}; do
   bin=${spec#*=}
   mkdir -p "$TMP/idle-$name"
   port=$(free_port)
+  skiff_api_flags "$TMP/idle-$name/data"
   "$bin" server --data-dir "$TMP/idle-$name/data" --etcd-listen "127.0.0.1:$port" --log-level warn \
-    >"$OUT/idle-$name.log" 2>&1 &
+    "${SKIFF_API_FLAGS[@]}" >"$OUT/idle-$name.log" 2>&1 &
   pid=$!
   STARTED+=("$pid")
   sleep 5
   rss_json "$pid" "$TMP/idle-$name/data" >"$OUT/idle-$name.json"
   log "idle $name ($bin): $(cat "$OUT/idle-$name.json")"
   stop_pid "$pid"
+done
+
+for target in ${IDLE_TARGETS-skiff_etcd_only}; do
+  mkdir -p "$OUT/$target"
+  if start "$target" idle; then
+    sleep 5
+    rss_json "$SERVER_PID" "$SERVER_DATA/data" >"$OUT/idle-$target.json"
+    log "idle $target: $(cat "$OUT/idle-$target.json")"
+    stop_pid "$SERVER_PID"
+  fi
 done
 
 for target in $TARGETS; do
@@ -295,6 +343,7 @@ if [[ ${SKIP_KV:-0} != 1 ]]; then
     2>"$OUT/kv_history.log" || log "kv_history_bench failed (exit $?), see $OUT/kv_history.log"
 fi
 
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
 "$PYTHON" "$ROOT/bench/report.py" "$OUT" >"$OUT/summary.md"
 cat "$OUT/summary.md"
 log "results in $OUT"

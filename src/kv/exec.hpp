@@ -94,6 +94,8 @@ public:
   const std::map<std::string, std::optional<Entry>, std::less<>>& overlay() const {
     return overlay_;
   }
+  /// For the writer's publish step, which moves the entries out just before clear().
+  std::map<std::string, std::optional<Entry>, std::less<>>& mutable_overlay() { return overlay_; }
   const std::map<std::int64_t, std::optional<LeaseRow>>& lease_overlay() const {
     return lease_overlay_;
   }
@@ -201,6 +203,7 @@ public:
   /// The header revision: the new one if something changed, else the current one.
   std::int64_t header_revision() const { return changed() ? new_revision() : begin_revision_; }
   std::vector<Change>& changes() { return changes_; }
+  const std::vector<Change>& changes() const { return changes_; }
 
 private:
   Result<TxnResponse> run_txn(const TxnRequest& request, const std::vector<bool>& path,

@@ -20,28 +20,54 @@ namespace skiff::kv {
 namespace {
 
 constexpr std::string_view kComponent = "kv";
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 constexpr int kBusyTimeoutMs = 5000;
 
 // auto_vacuum must be set before the first table exists; on an existing file it is a no-op.
 // `history` is deliberately a rowid table: in a WITHOUT ROWID table a row is stored like an index
 // entry, which spills anything over ~1000 bytes (4 KiB pages) into overflow pages, so 1 KiB values
-// cost 4.7 KiB per row there against 1.4 KiB here (measured). The (rev, sub) primary key becomes a
-// unique index.
+// cost 4.7 KiB per row there against 1.4 KiB here (measured). The rowid is the row's position,
+// (rev << 20) | sub (see row_id()), so rows append in commit order and a row is found, pointed at
+// (prev, current.id) and deleted through the table's own b-tree: schema 1 had a separate unique
+// index on (rev, sub), one more page per commit, and compacting a large delete rewrote nearly all
+// of that index once per slice (most of ~2 GB of WAL after etcdctl check perf l). `rev` and `sub`
+// are computed columns for readability (no storage).
 constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS history(
-  rev INTEGER NOT NULL, sub INTEGER NOT NULL, key BLOB NOT NULL, create_rev INTEGER NOT NULL,
+CREATE TABLE history(
+  id INTEGER PRIMARY KEY, key BLOB NOT NULL, create_rev INTEGER NOT NULL,
   version INTEGER NOT NULL, lease INTEGER NOT NULL, deleted INTEGER NOT NULL, value BLOB NOT NULL,
-  prev_rev INTEGER NOT NULL, prev_sub INTEGER NOT NULL,
-  PRIMARY KEY(rev, sub));
-CREATE INDEX IF NOT EXISTS history_key_rev ON history(key, rev);
-CREATE TABLE IF NOT EXISTS current(key BLOB PRIMARY KEY, rev INTEGER NOT NULL, sub INTEGER NOT NULL)
-  WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS leases(id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL,
-  expires_at_ms INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value);
-INSERT OR IGNORE INTO meta(name, value) VALUES ('schema_version', 1), ('revision', 1),
+  prev INTEGER NOT NULL,
+  rev INTEGER GENERATED ALWAYS AS (id >> 20) VIRTUAL,
+  sub INTEGER GENERATED ALWAYS AS (id & 1048575) VIRTUAL);
+CREATE INDEX history_key ON history(key);
+CREATE TABLE current(key BLOB PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE leases(id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL, expires_at_ms INTEGER NOT NULL);
+CREATE TABLE meta(name TEXT PRIMARY KEY, value);
+INSERT INTO meta(name, value) VALUES ('schema_version', 2), ('revision', 1),
   ('compact_revision', 0), ('compacted_through', 0);
+)sql";
+
+// Schema 1 (before 2026-12) to 2: the same rows with their (rev, sub) folded into the rowid, in one
+// transaction. Pointers to the previous row and `current`'s target are renumbered the same way.
+constexpr const char* kMigrate1To2 = R"sql(
+CREATE TABLE history2(
+  id INTEGER PRIMARY KEY, key BLOB NOT NULL, create_rev INTEGER NOT NULL,
+  version INTEGER NOT NULL, lease INTEGER NOT NULL, deleted INTEGER NOT NULL, value BLOB NOT NULL,
+  prev INTEGER NOT NULL,
+  rev INTEGER GENERATED ALWAYS AS (id >> 20) VIRTUAL,
+  sub INTEGER GENERATED ALWAYS AS (id & 1048575) VIRTUAL);
+INSERT INTO history2(id, key, create_rev, version, lease, deleted, value, prev)
+  SELECT (rev << 20) | sub, key, create_rev, version, lease, deleted, value,
+         CASE WHEN prev_rev = 0 THEN 0 ELSE (prev_rev << 20) | prev_sub END
+  FROM history ORDER BY rev, sub;
+DROP TABLE history;
+ALTER TABLE history2 RENAME TO history;
+CREATE INDEX history_key ON history(key);
+CREATE TABLE current2(key BLOB PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO current2(key, id) SELECT key, (rev << 20) | sub FROM current;
+DROP TABLE current;
+ALTER TABLE current2 RENAME TO current;
+UPDATE meta SET value = 2 WHERE name = 'schema_version';
 )sql";
 
 std::int64_t system_now_ms() {
@@ -114,14 +140,25 @@ std::optional<Error> load(Store::Impl& impl) {
     }
     db.exec(impl.options.sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     db.exec(fmt::format("PRAGMA journal_size_limit = {}", impl.options.wal_size_limit));
+    // 16 MiB of page cache for the writer (SQLite's default is 2 MiB): a compaction slice or a
+    // large delete touches thousands of pages, and a transaction that outgrows the cache spills
+    // pages to the WAL more than once. Filled only on demand and released when idle.
+    db.exec("PRAGMA cache_size = -16384");
     // A damaged file is refused at open rather than discovered by the first unlucky read.
     std::string check = db.query_text("PRAGMA quick_check");
     if (check != "ok") {
       return errors::unavailable(fmt::format("database {} is corrupt: {}", path, check));
     }
+    std::int64_t schema = 0;
     db.exec("BEGIN IMMEDIATE");
     try {
-      db.exec(kSchema);
+      if (db.query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'meta'") == 0) {
+        db.exec(kSchema);
+      } else if (meta_value(db, "schema_version") == 1) {
+        log::info(kComponent, "migrating {} from schema 1 to 2", path);
+        db.exec(kMigrate1To2);
+      }
+      schema = meta_value(db, "schema_version");
       db.exec("COMMIT");
     } catch (...) {
       try {
@@ -130,14 +167,21 @@ std::optional<Error> load(Store::Impl& impl) {
       }
       throw;
     }
-    std::int64_t schema = meta_value(db, "schema_version");
     if (schema != kSchemaVersion) {
       return errors::unavailable(
           fmt::format("database {} has unsupported schema version {}", path, schema));
     }
-    const std::int64_t revision = meta_value(db, "revision");
+    // The current revision is that of the newest history row: every revision writes at least one
+    // row in its own transaction. Compaction may have removed the newest revision's rows (the
+    // tombstones of a delete compacted at that revision), but then the compaction point is that
+    // revision. `meta.revision` is no longer updated per commit; files written before still have
+    // it, and it is never ahead of either.
+    const std::int64_t compact_revision = meta_value(db, "compact_revision");
+    const std::int64_t revision =
+        std::max({meta_value(db, "revision"), compact_revision,
+                  row_revision(db.query_int("SELECT id FROM history ORDER BY id DESC LIMIT 1"))});
     impl.revision.store(revision);
-    impl.compact_rev.store(meta_value(db, "compact_revision"));
+    impl.compact_rev.store(compact_revision);
     impl.compacted_through = meta_value(db, "compacted_through");
     impl.window_first = revision + 1;
 
@@ -153,19 +197,19 @@ std::optional<Error> load(Store::Impl& impl) {
       }
     }
     auto& keys = db.prepare(
-        "SELECT c.key, h.rev, h.sub, h.create_rev, h.version, h.lease, h.value FROM current c "
-        "JOIN history h ON h.rev = c.rev AND h.sub = c.sub");
+        "SELECT c.key, h.id, h.create_rev, h.version, h.lease, h.value FROM current c "
+        "JOIN history h ON h.id = c.id");
     {
       sql::StatementReset guard(keys);
       while (keys.step()) {
         Entry entry;
         entry.kv.key = keys.column_blob(0);
-        entry.kv.mod_revision = keys.column_int64(1);
-        entry.sub = keys.column_int64(2);
-        entry.kv.create_revision = keys.column_int64(3);
-        entry.kv.version = keys.column_int64(4);
-        entry.kv.lease = keys.column_int64(5);
-        keys.column_blob_into(6, entry.kv.value);
+        entry.kv.mod_revision = row_revision(keys.column_int64(1));
+        entry.sub = row_sub(keys.column_int64(1));
+        entry.kv.create_revision = keys.column_int64(2);
+        entry.kv.version = keys.column_int64(3);
+        entry.kv.lease = keys.column_int64(4);
+        keys.column_blob_into(5, entry.kv.value);
         if (entry.kv.lease != 0) {
           if (auto it = impl.leases.find(entry.kv.lease); it != impl.leases.end()) {
             it->second.keys.insert(entry.kv.key);
@@ -225,15 +269,15 @@ std::vector<KeyValue> read_history(sql::Connection& db, const KeyInterval& inter
     return out;
   }
   auto& at = db.prepare(
-      "SELECT rev, create_rev, version, lease, deleted, value FROM history "
-      "WHERE key = ?1 AND rev <= ?2 ORDER BY rev DESC LIMIT 1");
+      "SELECT id, create_rev, version, lease, deleted, value FROM history "
+      "WHERE key = ?1 AND id < ?2 ORDER BY id DESC LIMIT 1");
   auto read_key = [&](const std::string& key) {
     sql::StatementReset guard(at);
-    at.bind_blob(1, key).bind(2, revision);
+    at.bind_blob(1, key).bind(2, row_id(revision + 1, 0));
     if (at.step() && at.column_int64(4) == 0) {
       KeyValue kv;
       kv.key = key;
-      kv.mod_revision = at.column_int64(0);
+      kv.mod_revision = row_revision(at.column_int64(0));
       kv.create_revision = at.column_int64(1);
       kv.version = at.column_int64(2);
       kv.lease = at.column_int64(3);
@@ -571,8 +615,8 @@ std::vector<std::int64_t> Store::lease_list() const {
   return ids;
 }
 
-// Sizes come from SQLite's page counts (logical size, WAL pages included) plus the WAL file itself;
-// db_size_in_use leaves out the free pages that incremental vacuum or defragment would return.
+// Sizes come from SQLite's page counts (logical size, WAL pages included) plus the WAL frames in
+// use; db_size_in_use leaves out the free pages that incremental vacuum or defragment would return.
 StoreStatus Store::status() const {
   StoreStatus status;
   {
@@ -586,9 +630,12 @@ StoreStatus Store::status() const {
     const std::int64_t page_size = db->query_int("PRAGMA page_size");
     const std::int64_t pages = db->query_int("PRAGMA page_count");
     const std::int64_t free_pages = db->query_int("PRAGMA freelist_count");
-    std::error_code ec;
-    auto wal = std::filesystem::file_size(impl_->options.path + "-wal", ec);
-    status.db_size = pages * page_size + (ec ? 0 : static_cast<std::int64_t>(wal));
+    // The WAL counts with the frames not yet copied into the file, not its preallocated length.
+    const int frames = impl_->wal_frames.load(std::memory_order_relaxed);
+    const int backfilled = impl_->checkpointer ? impl_->checkpointer->backfilled() : 0;
+    const int in_use = backfilled <= frames ? frames - backfilled : frames;
+    const std::int64_t wal = static_cast<std::int64_t>(in_use) * (page_size + 24);
+    status.db_size = pages * page_size + wal;
     status.db_size_in_use = (pages - free_pages) * page_size;
   } catch (const sql::SqliteError& e) {
     log::warn(kComponent, "status: cannot read database size: {}", e.what());

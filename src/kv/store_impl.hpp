@@ -26,6 +26,7 @@
 
 #include "skiff/kv/store.hpp"
 
+#include "checkpointer.hpp"
 #include "exec.hpp"
 #include "sqlite.hpp"
 
@@ -52,6 +53,23 @@ private:
   std::mutex turnstile_;
   std::shared_mutex rw_;
 };
+
+/// A history row's id (its rowid): the revision in the high bits, the sub-revision (the change's
+/// index within its revision) in the low kSubBits. Ordered like (rev, sub), i.e. commit order.
+inline constexpr int kSubBits = 20;
+/// Most changes one revision can hold (a prefix delete or lease revoke of more keys is refused).
+inline constexpr std::int64_t kMaxChangesPerRevision = std::int64_t{1} << kSubBits;
+/// Highest revision the id leaves room for (2^43 - 1: ~280 years at 1000 writes/s).
+inline constexpr std::int64_t kMaxRevision = (std::int64_t{1} << (63 - kSubBits)) - 1;
+constexpr std::int64_t row_id(std::int64_t rev, std::int64_t sub) {
+  return (rev << kSubBits) | sub;
+}
+constexpr std::int64_t row_revision(std::int64_t id) {
+  return id >> kSubBits;
+}
+constexpr std::int64_t row_sub(std::int64_t id) {
+  return id & (kMaxChangesPerRevision - 1);
+}
 
 /// One committed revision as watchers see it: events in sub-revision order, each with prev_kv set
 /// unless it is a creation.
@@ -91,6 +109,36 @@ using WriteItem =
                  Item<TxnRequest, TxnResponse>, Item<CompactRequest, CompactResponse>,
                  Item<GrantRequest, LeaseGrantResponse>, Item<RevokeRequest, std::int64_t>,
                  Item<KeepAliveRequest, std::int64_t>, Item<DefragmentRequest, std::int64_t>>;
+
+/// Runs write callbacks off the writer thread, in the order batches were handed over, one at a
+/// time (writer.cpp). The writer hands a batch over when it has more work waiting (or the queue
+/// here is not empty, to keep commit order); otherwise it runs the callbacks itself, which saves a
+/// thread hop when requests come one at a time. Sending a gRPC response from a callback costs
+/// about as much CPU as committing the request, so under load this lets the next commit overlap
+/// the responses of the previous one.
+class Completer {
+public:
+  Completer();
+  ~Completer();  ///< runs everything still queued, then joins
+  Completer(const Completer&) = delete;
+  Completer& operator=(const Completer&) = delete;
+
+  void push(std::vector<WriteItem> batch);
+  /// Nothing queued or running: a callback run inline now cannot overtake an earlier one.
+  bool idle() const { return idle_.load(std::memory_order_acquire); }
+  /// Runs what is queued and stops the thread.
+  void stop();
+
+private:
+  void run();
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::vector<WriteItem>> queue_;
+  bool stopping_ = false;
+  std::atomic<bool> idle_{true};
+  std::thread thread_;
+};
 
 /// Read connections for historical reads and watch replay, each used by one thread at a time.
 class ReadPool {
@@ -185,6 +233,8 @@ struct Store::Impl {
   std::int64_t window_first = 2;  ///< every revision in [window_first, revision] is in `window`
   std::atomic<std::int64_t> revision{1};
   std::atomic<std::int64_t> compact_rev{0};
+  /// Frames in the WAL since it last rewound (the writer's wal hook); status() counts them.
+  std::atomic<int> wal_frames{0};
 
   mutable ReadPool pool;
 
@@ -197,6 +247,11 @@ struct Store::Impl {
   bool stopping = false;
   std::int64_t compacted_through =
       0;  ///< history rows of revisions <= this are compacted (queue_mu)
+
+  /// Background WAL checkpoints and memory trimming (checkpointer.hpp); started with the writer.
+  std::unique_ptr<Checkpointer> checkpointer;
+  /// Write callbacks under load (see Completer); stopped after the writer.
+  std::unique_ptr<Completer> completer;
 
   std::mutex watchers_mu;
   std::vector<std::shared_ptr<WatchShared>> watchers;

@@ -15,10 +15,10 @@ constexpr std::string_view kErrWatchRangeEmpty = "mvcc: watcher range is empty";
 
 // Rows of a revision range within a key interval, with the row each one superseded (for prev_kv).
 constexpr const char* kReplayColumns =
-    "SELECT h.rev, h.key, h.create_rev, h.version, h.lease, h.deleted, h.value, "
-    "p.rev, p.create_rev, p.version, p.lease, p.value "
-    "FROM history h LEFT JOIN history p ON p.rev = h.prev_rev AND p.sub = h.prev_sub "
-    "WHERE h.rev >= ?1 AND h.rev <= ?2 AND h.key >= ?3 ";
+    "SELECT h.id, h.key, h.create_rev, h.version, h.lease, h.deleted, h.value, "
+    "p.id, p.create_rev, p.version, p.lease, p.value "
+    "FROM history h LEFT JOIN history p ON p.id = h.prev "
+    "WHERE h.id >= ?1 AND h.id < ?2 AND h.key >= ?3 ";
 
 class WatcherImpl final : public Watcher {
 public:
@@ -141,16 +141,16 @@ std::optional<Error> WatcherImpl::replay(std::int64_t upper, std::size_t max_byt
       }
     }
     std::string sql = kReplayColumns;
-    sql += interval_.unbounded ? "ORDER BY h.rev, h.sub" : "AND h.key < ?4 ORDER BY h.rev, h.sub";
+    sql += interval_.unbounded ? "ORDER BY h.id" : "AND h.key < ?4 ORDER BY h.id";
     auto& stmt = db->prepare(sql);
     sql::StatementReset guard(stmt);
-    stmt.bind(1, from).bind(2, upper).bind_blob(3, interval_.begin);
+    stmt.bind(1, row_id(from, 0)).bind(2, row_id(upper + 1, 0)).bind_blob(3, interval_.begin);
     if (!interval_.unbounded) {
       stmt.bind_blob(4, interval_.end);
     }
     std::int64_t last_rev = 0;
     while (stmt.step()) {
-      const std::int64_t rev = stmt.column_int64(0);
+      const std::int64_t rev = row_revision(stmt.column_int64(0));
       if (rev != last_rev && last_rev != 0) {
         // Revision `last_rev` is complete: everything before `rev` has been delivered.
         next_.store(rev);
@@ -174,12 +174,12 @@ std::optional<Error> WatcherImpl::replay(std::int64_t upper, std::size_t max_byt
       if (event.type == Event::Type::kPut ? options_.filter_put : options_.filter_delete) {
         continue;
       }
-      // The LEFT JOIN finds the superseded row through prev_rev/prev_sub; it is absent for
+      // The LEFT JOIN finds the superseded row through prev; it is absent for
       // creations and when compaction already removed it (etcd then omits prev_kv as well).
       if (options_.prev_kv && !stmt.column_is_null(7)) {
         KeyValue prev;
         prev.key = event.kv.key;
-        prev.mod_revision = stmt.column_int64(7);
+        prev.mod_revision = row_revision(stmt.column_int64(7));
         prev.create_revision = stmt.column_int64(8);
         prev.version = stmt.column_int64(9);
         prev.lease = stmt.column_int64(10);

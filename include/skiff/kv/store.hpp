@@ -55,16 +55,28 @@ struct StoreOptions {
   std::int64_t compaction_keep_revisions = 1000;
   std::chrono::milliseconds compaction_keep_duration = std::chrono::minutes(5);
   std::chrono::milliseconds compaction_interval = std::chrono::seconds(10);
-  /// History rows examined per compaction slice: a slice runs between write batches, so writers wait at
-  /// most one slice (freed pages then go back to the file system in bounded vacuum steps).
+  /// Compaction step size in history rows. Compaction runs between write batches: each step reads
+  /// or deletes at least this many rows and goes on only while no request waits (up to ~20 ms), so
+  /// a request waits for at most one step; freed pages then go back in bounded vacuum steps.
   std::int64_t compaction_slice = 1000;
   /// Events kept in memory for watchers that are slightly behind; older ones are read from SQLite.
   std::size_t watch_window_bytes = 8u << 20;
   /// Most requests committed in one SQLite transaction.
   std::size_t max_batch = 256;
-  /// WAL checkpoint (TRUNCATE) after this much idle time; `journal_size_limit` caps the WAL file.
+  /// After this much time without writes, the WAL is checkpointed completely (in the background)
+  /// and heap memory freed by large deletes goes back to the system. Checkpoints otherwise run in
+  /// the background as the WAL grows; the WAL file is reused in place, not truncated.
   std::chrono::milliseconds checkpoint_idle = std::chrono::seconds(1);
+  /// Most bytes the WAL file keeps: SQLite cuts it back to this when it rewinds, and an idle
+  /// checkpoint truncates a WAL that one huge transaction grew beyond it (or beyond twice
+  /// wal_preallocate_bytes).
   std::int64_t wal_size_limit = 64LL << 20;
+  /// The WAL file is extended with zeros to this size (at most wal_size_limit; in small steps
+  /// while the store is idle, never at open) and rewound at about half of it, so commits overwrite
+  /// allocated blocks instead of growing the file: on the benchmark VM an fdatasync that grows a
+  /// file costs 2-30x one that overwrites (docs/benchmarks.md). Skipped while the file system has
+  /// less than 8x this free. 0 = let the WAL grow on demand.
+  std::int64_t wal_preallocate_bytes = 16LL << 20;
   /// Refuse writes (kErrNoSpace) once the database file exceeds this many bytes; 0 = no quota.
   std::int64_t quota_bytes = 0;
   /// Shortest lease TTL granted (shorter requests are raised, as etcd does), and how often expiry is checked.
@@ -83,10 +95,12 @@ class Watcher;
 ///
 /// Reads (`range`, `txn` that turns out read-only, lease queries) run on the calling thread against the
 /// in-memory index (or SQLite for historical revisions) and do not wait for writers beyond a short lock.
-/// Writes are queued to the single writer thread; the callback runs **on the writer thread** once the
-/// write committed (or failed): it must not block and must not call a blocking (`*_sync`) method of the
-/// store. Callbacks run in commit order. Three cases are answered on the **calling thread** before the
-/// method returns instead: a request rejected by its static checks (empty key, ignore_* with a value or
+/// Writes are queued to the single writer thread; the callback runs once the write committed (or
+/// failed), **on a store thread**: the writer itself when it has nothing else to do, otherwise the
+/// store's completion thread, so that sending responses overlaps the next commit. Either way callbacks
+/// run one at a time and in commit order; they must not block and must not call a blocking (`*_sync`)
+/// method of the store. Three cases are answered on the **calling thread** before the method returns
+/// instead: a request rejected by its static checks (empty key, ignore_* with a value or
 /// lease, a malformed txn), a txn whose chosen branches only read (it needs no revision), and any request
 /// made once the store is shutting down (kErrStopped).
 class Store {
@@ -129,9 +143,15 @@ class Store {
   LeaseTimeToLiveResponse lease_time_to_live(std::int64_t id, bool keys) const;
   std::vector<std::int64_t> lease_list() const;
 
-  /// Status figures (sizes from SQLite's page counts).
+  /// Status figures (sizes from SQLite's page counts; db_size adds the WAL frames not yet copied
+  /// into the file, not the WAL's preallocated length).
   StoreStatus status() const;
-  /// Checkpoints the WAL and vacuums free pages (Maintenance.Defragment).
+  /// Returns free pages to the file system (incremental vacuum in short steps between write batches,
+  /// so writes are not held up) and checkpoints the WAL so the file shrinks (Maintenance.Defragment).
+  /// Completes once the free list is empty and the checkpoint ran, but after about 2 s at most (1 s
+  /// of vacuum, 1 s of checkpoint): what is left, e.g. pages a compaction still frees, goes back in
+  /// the background as always. Its callback may run after those of writes queued behind it, on a
+  /// store thread.
   void defragment(Callback<std::int64_t> done);
 
   /// Registers a watcher. `notify` is called (on the writer thread, without store locks held) whenever

@@ -204,3 +204,46 @@ TEST_CASE("the database stays bounded through 20k updates of 200 keys with compa
   CHECK(file <= size_after_first_round * 3);
   CHECK(s->status().db_size <= size_after_first_round * 3);
 }
+
+TEST_CASE("a write queued behind a Defragment is answered before the Defragment finishes",
+          "[kv]") {
+  // A Defragment returns the free pages in steps between write batches and answers only after its
+  // checkpoint, so a put queued right behind it completes first (one whole-file vacuum used to hold
+  // every writer until it was done).
+  TestStore s;
+  const std::string value(3000, 'v');
+  bulk_put(*s, 2000, [&](int i) {
+    PutRequest request;
+    request.key = fmt::format("frag/{:05}", i);
+    request.value = value;
+    return request;
+  });
+  REQUIRE(s->delete_range_sync(DeleteRangeRequest{"frag/", prefix_end("frag/"), false}));
+  REQUIRE(s->compact_sync(s->current_revision()));
+  s->wait_compaction_idle_for_test();
+
+  std::mutex mu;
+  std::vector<std::string> order;
+  std::promise<void> both;
+  auto record = [&](const std::string& what) {
+    std::lock_guard lock(mu);
+    order.push_back(what);
+    if (order.size() == 2) {
+      both.set_value();
+    }
+  };
+  s->defragment([&](skiff::Result<std::int64_t> r) {
+    CHECK(r.has_value());
+    record("defragment");
+  });
+  s->put(PutRequest{"frag/after", "x", 0, false, false, false},
+         [&](skiff::Result<PutResponse> r) {
+           CHECK(r.has_value());
+           record("put");
+         });
+  both.get_future().wait();
+  CHECK(order == std::vector<std::string>{"put", "defragment"});
+  // And the Defragment did its job: nothing left on the free list, the file shrank.
+  CHECK(sql_int(s.options.path, "PRAGMA freelist_count") == 0);
+  CHECK(std::filesystem::file_size(s.options.path) < 2000u * 3000u / 4);
+}

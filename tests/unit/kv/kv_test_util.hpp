@@ -172,6 +172,28 @@ inline std::int64_t sql_int(const std::string& path, const std::string& query) {
   return value;
 }
 
+/// As sql_int, but reads only the main database file, ignoring the WAL (SQLite's immutable
+/// mode): shows what a checkpoint has copied into the file. -1 when the file cannot be read, as
+/// happens while a checkpoint is writing it (poll with eventually()).
+inline std::int64_t main_file_int(const std::string& path, const std::string& query) {
+  sqlite3* db = nullptr;
+  const std::string uri = "file:" + path + "?immutable=1";
+  if (sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) !=
+      SQLITE_OK) {
+    sqlite3_close(db);
+    return -1;
+  }
+  sqlite3_stmt* stmt = nullptr;
+  std::int64_t value = -1;
+  if (sqlite3_prepare_v2(db, query.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    value = sqlite3_column_int64(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
 inline std::string sql_text(const std::string& path, const std::string& query) {
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);

@@ -46,22 +46,65 @@ TEST_CASE("revision, keys, history and the compaction point persist across reope
   CHECK(status.db_size_in_use <= status.db_size);
 }
 
-TEST_CASE("the file uses WAL with incremental auto-vacuum and the WAL is truncated when idle",
+TEST_CASE("the file uses WAL with incremental auto-vacuum; the WAL is preallocated and reused",
           "[kv]") {
   TestStore s;
-  for (int i = 0; i < 200; ++i) {
-    put(*s, "wal/" + std::to_string(i), std::string(1000, 'w'));
+  const auto preallocated = static_cast<std::uintmax_t>(s.options.wal_preallocate_bytes);
+  REQUIRE(preallocated > 0);
+  // Preallocated in small steps while the writer has nothing to do, not at open.
+  CHECK(skiff::testing::eventually(
+      [&] { return std::filesystem::file_size(s.options.path + "-wal") == preallocated; }));
+  // Several times the preallocated size goes through the WAL: it must rewind (commits overwrite
+  // the file from its start) rather than grow.
+  const std::string value(1000, 'w');
+  for (int i = 0; i < 3000; ++i) {
+    put(*s, "wal/" + std::to_string(i % 300), value + std::to_string(i));
   }
   CHECK(sql_text(s.options.path, "PRAGMA journal_mode") == "wal");
   CHECK(sql_int(s.options.path, "PRAGMA auto_vacuum") == 2);  // INCREMENTAL
-  CHECK(sql_int(s.options.path, "SELECT value FROM meta WHERE name = 'schema_version'") == 1);
-  CHECK(sql_int(s.options.path, "SELECT value FROM meta WHERE name = 'revision'") == 201);
-  // checkpoint_idle is 50 ms in tests.
+  CHECK(sql_int(s.options.path, "SELECT value FROM meta WHERE name = 'schema_version'") == 2);
+  CHECK(std::filesystem::file_size(s.options.path + "-wal") == preallocated);
+  // checkpoint_idle is 50 ms in tests: once idle, everything reaches the main file, and the WAL
+  // file keeps its size for the next commits.
   CHECK(skiff::testing::eventually([&] {
-    std::error_code ec;
-    return std::filesystem::file_size(s.options.path + "-wal", ec) == 0 && !ec;
+    return main_file_int(s.options.path, "SELECT count(*) FROM history") == 3000;
   }));
-  CHECK(get(*s, "wal/7").kvs.size() == 1);
+  CHECK(std::filesystem::file_size(s.options.path + "-wal") == preallocated);
+  CHECK(s->status().db_size < 3000 * 4096);  // the WAL counts with what is not yet in the file
+  CHECK(get(*s, "wal/7").kvs.at(0).value == value + "2707");
+}
+
+TEST_CASE("without preallocation the WAL starts empty and stays bounded", "[kv]") {
+  TestStore s([](StoreOptions& o) { o.wal_preallocate_bytes = 0; });
+  const std::string value(1000, 'w');
+  for (int i = 0; i < 3000; ++i) {
+    put(*s, "wal/" + std::to_string(i % 300), value);
+  }
+  // Rewound at about a thousand frames, like SQLite's automatic checkpoint would.
+  CHECK(std::filesystem::file_size(s.options.path + "-wal") < (8u << 20));
+  CHECK(skiff::testing::eventually([&] {
+    return main_file_int(s.options.path, "SELECT count(*) FROM history") == 3000;
+  }));
+}
+
+TEST_CASE("the revision survives reopening when compaction removed the newest revision's rows",
+          "[kv]") {
+  TestStore s;
+  put(*s, "gone/a", "1");  // 2
+  put(*s, "gone/b", "2");  // 3
+  auto deleted = s->delete_range_sync(DeleteRangeRequest{"gone/", prefix_end("gone/"), false});
+  REQUIRE(deleted);
+  CHECK(deleted->revision == 4);
+  REQUIRE(s->compact_sync(4));
+  s->wait_compaction_idle_for_test();
+  // The tombstones at 4 and everything they superseded are gone: no row names revision 4.
+  CHECK(sql_int(s.options.path, "SELECT count(*) FROM history") == 0);
+  s.reopen();
+  CHECK(s->current_revision() == 4);
+  CHECK(s->compact_revision() == 4);
+  CHECK(put(*s, "gone/c", "3").revision == 5);
+  s.reopen();
+  CHECK(s->current_revision() == 5);
 }
 
 TEST_CASE("64 concurrent puts are all acknowledged with distinct consecutive revisions", "[kv]") {
@@ -251,7 +294,11 @@ TEST_CASE("a quota on the file size refuses puts but allows deletes and compacti
 }
 
 TEST_CASE("a disk write error fails the batch clearly while reads keep working", "[kv]") {
-  TestStore s([](StoreOptions& o) { o.checkpoint_idle = std::chrono::hours(1); });
+  // No preallocation: the failure below needs a write that grows the WAL file.
+  TestStore s([](StoreOptions& o) {
+    o.checkpoint_idle = std::chrono::hours(1);
+    o.wal_preallocate_bytes = 0;
+  });
   put(*s, "io/a", "1");
   // Make every write that grows a file fail with EFBIG (an I/O error to SQLite), as a full or
   // broken disk would, without needing root or a special filesystem.
@@ -281,4 +328,80 @@ TEST_CASE("a disk write error fails the batch clearly while reads keep working",
   CHECK(s->current_revision() == 3);
   CHECK(get(*s, "io/b").kvs.empty());
   CHECK(get(*s, "io/c").kvs.size() == 1);
+}
+
+TEST_CASE("a schema 1 file is migrated at open and keeps its history", "[kv]") {
+  // The layout of schema 1 (revision and sub-revision as columns, a unique index on them, prev
+  // pointers as pairs), written here by hand: a put, an update, a put then delete, a txn with two
+  // puts.
+  skiff::testing::TempDir dir;
+  auto options = test_options(dir);
+  std::filesystem::create_directories(std::filesystem::path(options.path).parent_path());
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(options.path.c_str(), &db) == SQLITE_OK);
+    const char* sql = R"sql(
+      PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL;
+      CREATE TABLE history(
+        rev INTEGER NOT NULL, sub INTEGER NOT NULL, key BLOB NOT NULL, create_rev INTEGER NOT NULL,
+        version INTEGER NOT NULL, lease INTEGER NOT NULL, deleted INTEGER NOT NULL,
+        value BLOB NOT NULL, prev_rev INTEGER NOT NULL, prev_sub INTEGER NOT NULL,
+        PRIMARY KEY(rev, sub));
+      CREATE INDEX history_key_rev ON history(key, rev);
+      CREATE TABLE current(key BLOB PRIMARY KEY, rev INTEGER NOT NULL, sub INTEGER NOT NULL)
+        WITHOUT ROWID;
+      CREATE TABLE leases(id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL);
+      CREATE TABLE meta(name TEXT PRIMARY KEY, value);
+      INSERT INTO meta(name, value) VALUES ('schema_version', 1), ('revision', 6),
+        ('compact_revision', 0), ('compacted_through', 0);
+      INSERT INTO history VALUES
+        (2, 0, CAST('m/a' AS BLOB), 2, 1, 0, 0, CAST('a1' AS BLOB), 0, 0),
+        (3, 0, CAST('m/a' AS BLOB), 2, 2, 0, 0, CAST('a2' AS BLOB), 2, 0),
+        (4, 0, CAST('m/b' AS BLOB), 4, 1, 0, 0, CAST('b1' AS BLOB), 0, 0),
+        (5, 0, CAST('m/b' AS BLOB), 0, 0, 0, 1, CAST('' AS BLOB), 4, 0),
+        (6, 0, CAST('m/c' AS BLOB), 6, 1, 0, 0, CAST('c1' AS BLOB), 0, 0),
+        (6, 1, CAST('m/d' AS BLOB), 6, 1, 0, 0, CAST('d1' AS BLOB), 0, 0);
+      INSERT INTO current VALUES (CAST('m/a' AS BLOB), 3, 0), (CAST('m/c' AS BLOB), 6, 0),
+        (CAST('m/d' AS BLOB), 6, 1);
+    )sql";
+    char* err = nullptr;
+    REQUIRE(sqlite3_exec(db, sql, nullptr, nullptr, &err) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = open_store(options);
+  CHECK(sql_int(options.path, "SELECT value FROM meta WHERE name = 'schema_version'") == 2);
+  CHECK(store->current_revision() == 6);
+  auto live = range(*store, prefix_request("m/"));
+  REQUIRE(keys_of(live) == std::vector<std::string>{"m/a", "m/c", "m/d"});
+  CHECK(live.kvs[0].value == "a2");
+  CHECK(live.kvs[0].mod_revision == 3);
+  CHECK(live.kvs[0].version == 2);
+  CHECK(live.kvs[2].mod_revision == 6);
+  CHECK(get(*store, "m/a", 2).kvs.at(0).value == "a1");
+  CHECK(get(*store, "m/b", 4).kvs.at(0).value == "b1");
+  CHECK(get(*store, "m/b", 5).kvs.empty());
+  // Watch replay follows the renumbered prev pointers.
+  WatchOptions options_all;
+  options_all.key = "m/";
+  options_all.range_end = prefix_end("m/");
+  options_all.start_revision = 2;
+  options_all.prev_kv = true;
+  auto watcher = store->watch(options_all, {});
+  REQUIRE(watcher);
+  auto events = (*watcher)->poll(1 << 20);
+  REQUIRE(events);
+  REQUIRE(events->size() == 6);
+  CHECK((*events)[1].prev_kv.has_value());
+  CHECK((*events)[1].prev_kv->value == "a1");
+  CHECK((*events)[3].type == Event::Type::kDelete);
+  CHECK((*events)[3].prev_kv->value == "b1");
+  CHECK((*events)[5].kv.key == "m/d");
+  watcher->reset();
+  // Writing and compacting work on the migrated file.
+  CHECK(put(*store, "m/a", "a3").revision == 7);
+  REQUIRE(store->compact_sync(7));
+  store->wait_compaction_idle_for_test();
+  CHECK(sql_int(options.path, "SELECT count(*) FROM history") == 3);  // a@7, c@6, d@6
+  CHECK(get(*store, "m/a", 7).kvs.at(0).version == 3);
 }
