@@ -70,8 +70,11 @@ std::string op_id(std::string_view verb, const ResourceType& t, bool namespaced,
                      kind + (all ? "ForAllNamespaces" : "") + camel(std::string(sub)));
 }
 
+// `strategic`: the PATCH operation accepts strategic merge patches. Custom resources do not, and
+// kubectl reads this list to choose its apply patch (merge patch when strategic is missing).
 json::Value operation(std::string_view action, std::string id, const registry::GroupVersionKind& gvk,
-                      const std::string& response_def, bool has_body, bool write) {
+                      const std::string& response_def, bool has_body, bool write,
+                      bool strategic = true) {
   json::Array params;
   if (write) {
     params.push_back(query_param("dryRun"));
@@ -116,8 +119,10 @@ json::Value operation(std::string_view action, std::string id, const registry::G
       content = json::Object{
           {"application/apply-patch+yaml", json::Object{{"schema", schema}}},
           {"application/json-patch+json", json::Object{{"schema", schema}}},
-          {"application/merge-patch+json", json::Object{{"schema", schema}}},
-          {"application/strategic-merge-patch+json", json::Object{{"schema", schema}}}};
+          {"application/merge-patch+json", json::Object{{"schema", schema}}}};
+      if (strategic) {
+        content["application/strategic-merge-patch+json"] = json::Object{{"schema", schema}};
+      }
     } else {
       content = ref_content(response_def);
     }
@@ -178,7 +183,7 @@ void add_paths(json::Object& paths, const ResourceType& t) {
   }
   if (verb("patch")) {
     item_ops["patch"] = operation("patch", op_id("patch", t, t.namespaced, false, ""), gvk, def,
-                                  true, true);
+                                  true, true, !t.custom);
   }
   if (verb("delete")) {
     item_ops["delete"] = operation("delete", op_id("delete", t, t.namespaced, false, ""), gvk,
@@ -218,7 +223,7 @@ void add_paths(json::Object& paths, const ResourceType& t) {
     }
     if (has("patch")) {
       ops["patch"] = operation("patch", op_id("patch", t, t.namespaced, false, s.name), s.kind,
-                               sub_def, true, true);
+                               sub_def, true, true, !t.custom);
     }
     json::Array params{path_param("name")};
     if (t.namespaced) {

@@ -189,7 +189,9 @@ TEST_CASE("updates are optimistic: a stale resourceVersion is a conflict", "[reg
 TEST_CASE("patches of all three non-apply types apply to the current object", "[registry]") {
   Fixture f;
   auto cms = f.type("", "v1", "configmaps");
-  f.create(cms, "default", configmap("a"));
+  // (A label to start with: an empty labels map is not stored, and a JSON patch cannot add under
+  // a missing parent.)
+  f.create(cms, "default", configmap("a", R"({"app":"a"})"));
   registry::PatchOptions merge;
   merge.type = registry::PatchType::kMerge;
   auto m = f.run(f.reg->patch(cms, "default", "a", "", R"({"data":{"n":"1","k":null}})", merge, {}));
