@@ -48,7 +48,8 @@ for line in open(sys.argv[1]):
         counts["skipped"] += 1
     else:
         counts["failed"] += 1
-print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
+print(f"{counts['skipped']} skipped")
+print(f"{counts['passed']} passed, {counts['failed']} failed")
 PY
     exit $status
     ;;

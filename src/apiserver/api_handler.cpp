@@ -382,7 +382,8 @@ struct ApiHandler::Impl {
     }
     // log, exec, attach, portforward, proxy, ephemeralcontainers, approval: they need the node
     // agent (kubelet) or are not served yet.
-    auto object = co_await registry.get(type, info.ns, info.name, "", {});
+    registry::GetOptions plain;  // named: GCC 12 double-destroys braced temporaries in co_await args
+    auto object = co_await registry.get(type, info.ns, info.name, "", plain);
     if (!object) {
       co_await send_error(res, object.error(), req);
       co_return;
@@ -980,7 +981,8 @@ struct ApiHandler::Impl {
     if (node.empty()) {
       co_return errors::make(Reason::kInvalid, "target.name: Required value");
     }
-    auto pod = co_await registry.get(type, ns, name, "", {});
+    registry::GetOptions plain;  // named: see serve_subresource
+    auto pod = co_await registry.get(type, ns, name, "", plain);
     if (!pod) {
       co_return pod.error();
     }
@@ -1032,7 +1034,8 @@ struct ApiHandler::Impl {
       co_await send_body_error(res, body.error(), req);
       co_return;
     }
-    auto sa = co_await registry.get(type, info.ns, info.name, "", {});
+    registry::GetOptions plain;  // named: see serve_subresource
+    auto sa = co_await registry.get(type, info.ns, info.name, "", plain);
     if (!sa) {
       co_await send_error(res, sa.error(), req);
       co_return;

@@ -5,15 +5,19 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include "skiff/base/log.hpp"
 #include "skiff/registry/registry.hpp"
 
 #include "api_handler.hpp"
 #include "http/server.hpp"
+#include "namespace_finalizer.hpp"
 #include "status.hpp"
 
 namespace skiff::apiserver {
@@ -80,6 +84,10 @@ struct Server::Impl {
   std::unique_ptr<http::HttpServer> http;
   std::promise<void> ran;
   std::future<void> ran_future = ran.get_future();
+  std::unique_ptr<NamespaceFinalizer> finalizer;
+  boost::asio::cancellation_signal finalizer_cancel;
+  std::promise<void> finalizer_done;
+  std::future<void> finalizer_future = finalizer_done.get_future();
   bool stopped = false;
 };
 
@@ -126,6 +134,19 @@ Result<std::unique_ptr<Server>> Server::start(registry::Registry& registry, Serv
     }
     raw->ran.set_value();
   });
+  raw->finalizer = std::make_unique<NamespaceFinalizer>(registry);
+  boost::asio::co_spawn(
+      impl->io, raw->finalizer->run(),
+      boost::asio::bind_cancellation_slot(raw->finalizer_cancel.slot(), [raw](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            log::error(kComponent, "namespace finalizer stopped: {}", ex.what());
+          }
+        }
+        raw->finalizer_done.set_value();
+      }));
   for (unsigned i = 0; i < std::max(1u, options.io_threads); ++i) {
     impl->threads.emplace_back([raw] { raw->io.run(); });
   }
@@ -143,8 +164,12 @@ void Server::shutdown() {
     return;
   }
   impl_->stopped = true;
+  boost::asio::post(impl_->io, [raw = impl_.get()] {
+    raw->finalizer_cancel.emit(boost::asio::cancellation_type::terminal);
+  });
   impl_->http->shutdown();
   impl_->ran_future.wait();
+  impl_->finalizer_future.wait();
   impl_->work.reset();
   impl_->io.stop();
   for (auto& t : impl_->threads) {

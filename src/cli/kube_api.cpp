@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "kube_api.hpp"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -41,12 +44,114 @@ T run_now(boost::asio::awaitable<T> task) {
   return std::move(*out);
 }
 
+// A start-up write the datastore refused: a full disk is named as such (the store's own text is
+// etcd's "database space exceeded", which says nothing to someone reading a unit's log).
+Error startup_write_error(Error e, std::string_view what, const std::string& data_dir) {
+  if (e.message.find(kv::kErrNoSpace) != std::string::npos) {
+    e.message = fmt::format("cannot {}: the disk is full ({}); free space under {} and start again",
+                            what, e.message, data_dir);
+  } else {
+    e.message = fmt::format("cannot {}: {}", what, e.message);
+  }
+  return e;
+}
+
 // The first address of an IPv4 CIDR: the `kubernetes` service's ClusterIP.
 std::string first_service_ip(const std::string& cidr) {
   std::string base = cidr.substr(0, cidr.find('/'));
   auto last = base.rfind('.');
   int octet = std::atoi(base.substr(last + 1).c_str());
   return base.substr(0, last + 1) + std::to_string(octet + 1);
+}
+
+// The address other machines reach this server at: the bound address, or the first non-loopback
+// IPv4 address of the host (as kube-apiserver's advertise address), else loopback.
+std::string advertise_address(const std::string& bind) {
+  if (bind != "0.0.0.0" && bind != "::") {
+    return bind;
+  }
+  std::string found = "127.0.0.1";
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) {
+    return found;
+  }
+  for (ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) {
+      continue;
+    }
+    auto* in = reinterpret_cast<sockaddr_in*>(a->ifa_addr);
+    if ((ntohl(in->sin_addr.s_addr) >> 24) == 127) {
+      continue;
+    }
+    char text[INET_ADDRSTRLEN] = {};
+    ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+    found = text;
+    break;
+  }
+  ::freeifaddrs(list);
+  return found;
+}
+
+registry::ResourceTypePtr core_type(registry::Catalog& catalog, std::string_view plural) {
+  auto snap = catalog.snapshot();
+  for (const auto& t : snap->types()) {
+    if (t->gvk.group.empty() && t->plural == plural) {
+      return t;
+    }
+  }
+  return nullptr;
+}
+
+// The `kubernetes` Service in `default` (the API's in-cluster address, the first service IP) and
+// its Endpoints (this server). Upstream's apiserver keeps both; the Endpoints follow the port.
+boost::asio::awaitable<Result<void>> ensure_kubernetes_service(registry::Registry& reg,
+                                                               std::string service_ip,
+                                                               std::string address, int port) {
+  registry::WriteOptions wo;
+  wo.field_manager = "skiff";
+  json::Value svc = json::Object{
+      {"apiVersion", "v1"},
+      {"kind", "Service"},
+      {"metadata", json::Object{{"name", "kubernetes"},
+                                {"namespace", "default"},
+                                {"labels", json::Object{{"component", "apiserver"},
+                                                        {"provider", "kubernetes"}}}}},
+      {"spec", json::Object{{"type", "ClusterIP"},
+                            {"clusterIP", service_ip},
+                            {"ports", json::Array{json::Object{{"name", "https"},
+                                                               {"port", 443},
+                                                               {"protocol", "TCP"},
+                                                               {"targetPort", 6443}}}}}}};
+  auto services = core_type(reg.catalog(), "services");
+  auto created = co_await reg.create(services, "default", std::move(svc), wo);
+  if (!created && created.error().reason != Reason::kAlreadyExists) {
+    co_return created.error();
+  }
+  json::Value subsets = json::Array{json::Object{
+      {"addresses", json::Array{json::Object{{"ip", address}}}},
+      {"ports", json::Array{json::Object{{"name", "https"}, {"port", port}, {"protocol", "TCP"}}}}}};
+  json::Value eps = json::Object{
+      {"apiVersion", "v1"},
+      {"kind", "Endpoints"},
+      {"metadata", json::Object{{"name", "kubernetes"}, {"namespace", "default"}}},
+      {"subsets", subsets}};
+  auto endpoints = core_type(reg.catalog(), "endpoints");
+  auto made = co_await reg.create(endpoints, "default", std::move(eps), wo);
+  if (made) {
+    co_return Result<void>{};
+  }
+  if (made.error().reason != Reason::kAlreadyExists) {
+    co_return made.error();
+  }
+  registry::PatchOptions merge;
+  merge.type = registry::PatchType::kMerge;
+  json::Value patch = json::Object{{"subsets", subsets}};
+  auto patched = co_await reg.patch(endpoints, "default", "kubernetes", "", json::serialize(patch),
+                                    merge, wo);
+  if (!patched) {
+    co_return patched.error();
+  }
+  co_return Result<void>{};
 }
 
 }  // namespace
@@ -81,7 +186,7 @@ Result<std::unique_ptr<KubeApi>> KubeApi::start(const ServerConfig& config, kv::
     return loaded.error();
   }
   if (auto ns = run_now(impl->registry->ensure_system_namespaces()); !ns) {
-    return ns.error();
+    return startup_write_error(ns.error(), "create the system namespaces", config.data_dir);
   }
 
   pki::ServerPkiOptions po;
@@ -124,6 +229,12 @@ Result<std::unique_ptr<KubeApi>> KubeApi::start(const ServerConfig& config, kv::
     return server.error();
   }
   impl->server = std::move(*server);
+  if (auto svc = run_now(ensure_kubernetes_service(*impl->registry, po.service_ip,
+                                                   advertise_address(config.bind_address),
+                                                   impl->server->port()));
+      !svc) {
+    return startup_write_error(svc.error(), "write the kubernetes Service", config.data_dir);
+  }
 
   // The URL clients use: loopback unless the API is bound to one specific address.
   std::string host = config.bind_address == "0.0.0.0" || config.bind_address == "::"

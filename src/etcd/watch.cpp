@@ -85,6 +85,10 @@ void WatchStream::OnReadDone(bool ok) {
     case etcdserverpb::WatchRequest::kProgressRequest: {
       std::lock_guard lock(mu_);
       progress_requested_ = true;
+      // Writes acknowledged before this request must be covered by the answer: a watcher whose
+      // next_revision() predates them (a pump already past its dirty marking) is polled again
+      // on the re-run rather than announced stale.
+      progress_floor_ = std::max(progress_floor_, shared_.store.current_revision());
       break;
     }
     default:
@@ -486,7 +490,9 @@ void WatchStream::answer_progress() {
   revision = std::min(revision, shared_.store.current_revision());
   std::lock_guard lock(mu_);
   if (!progress_requested_) return;
-  if (revision < std::max<std::int64_t>(1, last_progress_revision_)) return;  // a watcher lags: later
+  if (revision < std::max<std::int64_t>({1, last_progress_revision_, progress_floor_})) {
+    return;  // a watcher lags or was not polled since the request: answered on a later pump run
+  }
   progress_requested_ = false;
   last_progress_revision_ = revision;
   enqueue_locked(make_response(revision, -1));

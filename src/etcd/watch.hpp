@@ -79,6 +79,7 @@ class WatchStream final : public grpc::ServerBidiReactor<etcdserverpb::WatchRequ
   bool progress_requested_ = false;
   bool tick_due_ = false;
   std::int64_t last_progress_revision_ = 0;
+  std::int64_t progress_floor_ = 0;  // store revision when the pending progress request came (mu_)
   grpc::Status final_status_;
   etcdserverpb::WatchRequest request_;  // read buffer (one read in flight)
 

@@ -94,20 +94,175 @@ Error invalid(const ResourceType& type, std::string_view name, std::vector<Field
 
 Error bad_request(std::string message) { return errors::bad_request(message); }
 
+namespace {
+
+// ---- autoscaling/v1 <-> v2 HorizontalPodAutoscaler (stored as v2) ----
+// v1 knows only a CPU utilization target; upstream keeps v2-only metrics in an annotation on v1
+// objects. Here: the CPU target maps both ways, other v2 metrics are kept (in the annotation
+// upstream uses) so a v1 round trip does not lose them.
+constexpr std::string_view kHpaMetricsAnnotation = "autoscaling.alpha.kubernetes.io/metrics";
+
+void hpa_v1_to_v2(json::Value& obj) {
+  json::Value& spec = obj["spec"];
+  json::Array metrics;
+  if (auto* ann = obj.get_path({"metadata", "annotations"}); ann != nullptr && ann->is_object()) {
+    if (const json::Value* kept = ann->get(kHpaMetricsAnnotation); kept && kept->is_string()) {
+      if (auto parsed = json::parse(kept->as_string()); parsed && parsed->is_array()) {
+        metrics = parsed->as_array();
+      }
+    }
+    ann->as_object().erase(kHpaMetricsAnnotation);
+    if (ann->as_object().empty()) {
+      obj["metadata"].as_object().erase("annotations");
+    }
+  }
+  if (spec.is_object()) {
+    if (const json::Value* cpu = spec.get("targetCPUUtilizationPercentage")) {
+      metrics.insert(metrics.begin(),
+                     json::Object{{"type", "Resource"},
+                                  {"resource", json::Object{{"name", "cpu"},
+                                                            {"target", json::Object{
+                                                                {"type", "Utilization"},
+                                                                {"averageUtilization", *cpu}}}}}});
+      spec.as_object().erase("targetCPUUtilizationPercentage");
+    }
+    if (!metrics.empty()) {
+      spec["metrics"] = std::move(metrics);
+    }
+  }
+  if (json::Value* status = obj.get("status"); status != nullptr && status->is_object()) {
+    if (const json::Value* cur = status->get("currentCPUUtilizationPercentage")) {
+      (*status)["currentMetrics"] = json::Array{json::Object{
+          {"type", "Resource"},
+          {"resource",
+           json::Object{{"name", "cpu"}, {"current", json::Object{{"averageUtilization", *cur}}}}}}};
+      status->as_object().erase("currentCPUUtilizationPercentage");
+    }
+    if (const json::Value* scale = status->get("lastScaleTime"); scale && scale->is_null()) {
+      status->as_object().erase("lastScaleTime");
+    }
+  }
+}
+
+void hpa_v2_to_v1(json::Value& obj) {
+  json::Value& spec = obj["spec"];
+  if (spec.is_object()) {
+    json::Array others;
+    if (const json::Value* metrics = spec.get("metrics"); metrics && metrics->is_array()) {
+      for (const auto& m : metrics->as_array()) {
+        const json::Value& target = m["resource"]["target"];
+        if (m.string_or("type") == "Resource" && m["resource"].string_or("name") == "cpu" &&
+            target.string_or("type") == "Utilization" && !spec.get("targetCPUUtilizationPercentage")) {
+          spec["targetCPUUtilizationPercentage"] = target["averageUtilization"];
+        } else {
+          others.push_back(m);
+        }
+      }
+      spec.as_object().erase("metrics");
+    }
+    spec.as_object().erase("behavior");
+    if (!others.empty()) {
+      obj["metadata"]["annotations"][kHpaMetricsAnnotation] =
+          json::serialize(json::Value(std::move(others)));
+    }
+  }
+  if (json::Value* status = obj.get("status"); status != nullptr && status->is_object()) {
+    if (const json::Value* cur = status->get("currentMetrics"); cur && cur->is_array()) {
+      for (const auto& m : cur->as_array()) {
+        if (m.string_or("type") == "Resource" && m["resource"].string_or("name") == "cpu") {
+          if (const json::Value* u = m.get_path({"resource", "current", "averageUtilization"})) {
+            (*status)["currentCPUUtilizationPercentage"] = *u;
+          }
+        }
+      }
+    }
+    status->as_object().erase("currentMetrics");
+    status->as_object().erase("conditions");
+  }
+}
+
+// ---- core/v1 <-> events.k8s.io/v1 Event (stored as core/v1) ----
+// Field correspondences as upstream's conversion: involvedObject/regarding, message/note,
+// source/deprecatedSource, firstTimestamp/deprecatedFirstTimestamp, lastTimestamp/
+// deprecatedLastTimestamp, count/deprecatedCount, reportingComponent/reportingController.
+const std::pair<std::string_view, std::string_view> kEventFields[] = {
+    {"involvedObject", "regarding"},
+    {"message", "note"},
+    {"source", "deprecatedSource"},
+    {"firstTimestamp", "deprecatedFirstTimestamp"},
+    {"lastTimestamp", "deprecatedLastTimestamp"},
+    {"count", "deprecatedCount"},
+    {"reportingComponent", "reportingController"},
+};
+
+void rename_fields(json::Value& obj, bool core_to_events) {
+  if (!obj.is_object()) {
+    return;
+  }
+  json::Object& o = obj.as_object();
+  for (const auto& [core, events] : kEventFields) {
+    std::string_view from = core_to_events ? core : events;
+    std::string_view to = core_to_events ? events : core;
+    if (json::Value* v = o.find(from)) {
+      json::Value moved = std::move(*v);
+      o.erase(from);
+      o.set(to, std::move(moved));
+    }
+  }
+}
+
+}  // namespace
+
 void convert_version(const ResourceType& type, json::Value& object, std::string_view version) {
-  // Versions of one resource that differ in shape (autoscaling v1/v2, core/events.k8s.io Events)
-  // need field conversions; the rest only differ in apiVersion.
-  std::string api_version =
+  if (!object.is_object()) {
+    return;
+  }
+  std::string_view from = object.string_or("apiVersion");
+  std::string to =
       type.gvk.group.empty() ? std::string(version) : type.gvk.group + "/" + std::string(version);
-  if (object.is_object()) {
-    object["apiVersion"] = api_version;
+  if (!type.custom && type.gvk.kind == "HorizontalPodAutoscaler") {
+    if (from == "autoscaling/v1" && to == "autoscaling/v2") {
+      hpa_v1_to_v2(object);
+    } else if (from == "autoscaling/v2" && to == "autoscaling/v1") {
+      hpa_v2_to_v1(object);
+    }
+  }
+  object["apiVersion"] = to;
+}
+
+void to_storage_form(const ResourceType& type, json::Value& object) {
+  if (!type.custom && type.gvk.kind == "Event" && type.gvk.group == "events.k8s.io") {
+    rename_fields(object, false);
+    object["apiVersion"] = "v1";
+    return;
+  }
+  if (type.storage_version != type.gvk.version ||
+      object.string_or("apiVersion") != type.group_version()) {
+    convert_version(type, object, type.storage_version);
+  }
+}
+
+void from_storage_form(const ResourceType& type, json::Value& object) {
+  std::string_view stored = object.string_or("apiVersion");
+  if (!type.custom && type.gvk.kind == "Event") {
+    bool stored_core = stored == "v1";
+    if (type.gvk.group == "events.k8s.io" && stored_core) {
+      rename_fields(object, true);
+    } else if (type.gvk.group.empty() && stored == "events.k8s.io/v1") {
+      rename_fields(object, false);
+    }
+    object["apiVersion"] = type.group_version();
+    return;
+  }
+  if (stored != type.group_version()) {
+    // A stored object of another version of this resource (the storage version, or an object
+    // written before the storage version changed).
+    convert_version(type, object, type.gvk.version);
   }
 }
 
 std::string encode_for_storage(const ResourceType& type, json::Value object) {
-  if (type.storage_version != type.gvk.version) {
-    convert_version(type, object, type.storage_version);
-  }
+  to_storage_form(type, object);
   json::Object& in = object.as_object();
   if (auto* meta = in.find("metadata"); meta != nullptr && meta->is_object()) {
     meta->as_object().erase("resourceVersion");
@@ -135,10 +290,7 @@ Result<json::Value> decode_stored(const ResourceType& type, std::string_view val
                                         qualified_resource(type)));
   }
   json::Value& obj = *parsed;
-  std::string_view stored_api_version = obj.string_or("apiVersion");
-  if (stored_api_version != type.group_version()) {
-    convert_version(type, obj, type.gvk.version);
-  }
+  from_storage_form(type, obj);
   if (!obj.get("kind")) {
     obj["kind"] = type.gvk.kind;
   }

@@ -54,6 +54,11 @@ Result<json::Value> decode_stored(const ResourceType& type, std::string_view val
 /// versions only change apiVersion.
 void convert_version(const ResourceType& type, json::Value& object, std::string_view version);
 
+/// Converts a served object into its stored form (storage version; events.k8s.io Events are stored
+/// as core/v1 Events) and back.
+void to_storage_form(const ResourceType& type, json::Value& object);
+void from_storage_form(const ResourceType& type, json::Value& object);
+
 /// metadata.resourceVersion as a revision: 0 when absent; kBadRequest when not a number.
 Result<std::int64_t> parse_resource_version(std::string_view rv);
 

@@ -416,6 +416,10 @@ awaitable<Result<WriteResult>> Registry::Impl::create(ResourceTypePtr type, std:
     }
     auto alloc = allocate(*type, object, nullptr);
     if (!alloc) {
+      // An existing object explains a taken address better than the address does.
+      if (auto existing = read(key); existing && *existing) {
+        co_return detail::already_exists(*type, name);
+      }
       co_return alloc.error();
     }
     kv::TxnRequest txn;
@@ -646,6 +650,7 @@ Registry::~Registry() = default;
 
 Catalog& Registry::catalog() noexcept { return impl_->catalog; }
 kv::Store& Registry::store() noexcept { return impl_->store; }
+std::int64_t Registry::current_revision() const { return impl_->store.current_revision(); }
 const RegistryOptions& Registry::options() const noexcept { return impl_->options; }
 
 awaitable<Result<json::Value>> Registry::get(ResourceTypePtr type, std::string ns, std::string name,

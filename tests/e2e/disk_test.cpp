@@ -105,6 +105,7 @@ TEST_CASE("a full disk fails writes clearly, keeps reads working and loses no ac
     auto status = server.wait_for(3s);
     if (status.has_value()) {
       CHECK(*status == 1);
+      INFO(server.stderr_text());
       CHECK(server.stderr_text().find("disk is full") != std::string::npos);
     } else {
       server.signal(SIGTERM);

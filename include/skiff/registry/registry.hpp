@@ -158,6 +158,8 @@ class Registry {
 
   Catalog& catalog() noexcept;
   kv::Store& store() noexcept;
+  /// The store's latest revision (a resourceVersion to watch from "now").
+  std::int64_t current_revision() const;
   const RegistryOptions& options() const noexcept;
 
   /// GET of one object (`subresource` "status" or "" return the object; "scale" an autoscaling/v1

@@ -608,3 +608,45 @@ TEST_CASE("the system namespaces exist after start", "[registry]") {
   // Idempotent on restart.
   REQUIRE(f.run(f.reg->ensure_system_namespaces()));
 }
+
+TEST_CASE("versions of one resource convert: HPA v1/v2 and core/events.k8s.io Events", "[registry]") {
+  Fixture f;
+  auto hpa_v1 = f.type("autoscaling", "v1", "horizontalpodautoscalers");
+  auto hpa_v2 = f.type("autoscaling", "v2", "horizontalpodautoscalers");
+  f.create(hpa_v1, "default", parse(R"({"apiVersion":"autoscaling/v1","kind":"HorizontalPodAutoscaler",
+    "metadata":{"name":"h"},"spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"},
+    "minReplicas":1,"maxReplicas":5,"targetCPUUtilizationPercentage":70}})"));
+  auto as_v2 = f.run(f.reg->get(hpa_v2, "default", "h", "", {}));
+  REQUIRE(as_v2);
+  CHECK((*as_v2)["apiVersion"] == Value("autoscaling/v2"));
+  CHECK((*as_v2)["spec"].get("targetCPUUtilizationPercentage") == nullptr);
+  CHECK((*as_v2)["spec"]["metrics"] == parse(R"([{"type":"Resource","resource":{"name":"cpu",
+    "target":{"type":"Utilization","averageUtilization":70}}}])"));
+  auto as_v1 = f.run(f.reg->get(hpa_v1, "default", "h", "", {}));
+  REQUIRE(as_v1);
+  CHECK((*as_v1)["spec"]["targetCPUUtilizationPercentage"] == Value(70));
+  CHECK((*as_v1)["spec"].get("metrics") == nullptr);
+
+  auto core_events = f.type("", "v1", "events");
+  auto new_events = f.type("events.k8s.io", "v1", "events");
+  f.create(new_events, "default", parse(R"({"apiVersion":"events.k8s.io/v1","kind":"Event",
+    "metadata":{"name":"e1"},"eventTime":"2026-01-02T03:04:05.000000Z","reason":"Started",
+    "note":"started container","type":"Normal","action":"Start",
+    "reportingController":"kubelet","reportingInstance":"node1",
+    "regarding":{"kind":"Pod","namespace":"default","name":"p"}})"));
+  auto core = f.run(f.reg->get(core_events, "default", "e1", "", {}));
+  REQUIRE(core);
+  CHECK((*core)["apiVersion"] == Value("v1"));
+  CHECK((*core)["message"] == Value("started container"));
+  CHECK((*core)["involvedObject"]["name"] == Value("p"));
+  CHECK((*core)["reportingComponent"] == Value("kubelet"));
+  registry::ListOptions by_object;
+  by_object.field_selector = "involvedObject.name=p";
+  auto listed = f.run(f.reg->list(core_events, "default", by_object));
+  REQUIRE(listed);
+  CHECK(listed->items.size() == 1);
+  auto back = f.run(f.reg->get(new_events, "default", "e1", "", {}));
+  REQUIRE(back);
+  CHECK((*back)["note"] == Value("started container"));
+  CHECK((*back)["regarding"]["name"] == Value("p"));
+}
