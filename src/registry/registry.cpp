@@ -245,7 +245,8 @@ Result<void> Registry::Impl::check_type_meta(const ResourceType& type,
     std::string_view version = api_version.substr(api_version.find('/') + 1);
     std::string reason;
     if (registered) {
-      std::string_view group = type.gvk.group.substr(0, type.gvk.group.find('.'));
+      // (A std::string: substr of a std::string is a temporary.)
+      std::string group = type.gvk.group.substr(0, type.gvk.group.find('.'));
       reason = fmt::format("converting ({}.{}) to ({}.{}): unknown conversion", version, kind,
                            group.empty() ? std::string_view("core") : group, type.gvk.kind);
     } else {

@@ -72,7 +72,9 @@ std::string wait_for_api_endpoint(Process& server) {
 
 KubeServer::KubeServer(const TempDir& dir, std::vector<std::string> extra_flags)
     : kubeconfig_(dir.file("kubeconfig.yaml")), data_dir_(dir.file("data")) {
-  std::vector<std::string> argv = {skiff_bin(), "server", "--data-dir", data_dir_};
+  // No local agent: these tests talk to the API only.
+  std::vector<std::string> argv = {skiff_bin(), "server", "--disable-agent", "--data-dir",
+                                   data_dir_};
   for (auto& f : isolated_server_flags(dir)) {
     argv.push_back(f);
   }

@@ -37,7 +37,8 @@ std::vector<std::string> isolated_server_flags(const TempDir& dir);
 /// returns "https://HOST:PORT". Fails the test if the server exits first.
 std::string wait_for_api_endpoint(Process& server);
 
-/// A `skiff server` on a fresh data dir with its API on a free port, ready for kubectl.
+/// A `skiff server --disable-agent` on a fresh data dir with its API on a free port, ready for
+/// kubectl.
 class KubeServer {
  public:
   explicit KubeServer(const TempDir& dir, std::vector<std::string> extra_flags = {});

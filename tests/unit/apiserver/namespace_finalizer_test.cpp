@@ -90,7 +90,13 @@ TEST_CASE("a deleted namespace is emptied, waits for finalizers, then goes", "[a
     }
     return pred();
   };
-  REQUIRE(drive_until([&] { return !exists(configmaps, "x", "a"); }));
+  // (Both conditions: the finalizer deletes "a" before it marks "held", so "a" gone alone does not
+  // mean "held" is marked yet.)
+  auto held_marked = [&] {
+    auto h = run(reg.get(configmaps, "x", "held", "", get));
+    return h && (*h)["metadata"].get("deletionTimestamp") != nullptr;
+  };
+  REQUIRE(drive_until([&] { return !exists(configmaps, "x", "a") && held_marked(); }));
   auto held = run(reg.get(configmaps, "x", "held", "", get));
   REQUIRE(held);
   CHECK((*held)["metadata"].get("deletionTimestamp") != nullptr);

@@ -650,3 +650,157 @@ TEST_CASE("versions of one resource convert: HPA v1/v2 and core/events.k8s.io Ev
   CHECK((*back)["note"] == Value("started container"));
   CHECK((*back)["regarding"]["name"] == Value("p"));
 }
+
+// The fixes the real-client e2e tests (tests/e2e) exposed, at the registry level.
+
+TEST_CASE("empty metadata maps and lists are not stored", "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  Value body = configmap("empty");
+  body["metadata"]["annotations"] = Object{};
+  body["metadata"]["finalizers"] = json::Array{};
+  Value created = f.create(cms, "default", body);
+  CHECK(created["metadata"].get("labels") == nullptr);
+  CHECK(created["metadata"].get("annotations") == nullptr);
+  CHECK(created["metadata"].get("finalizers") == nullptr);
+
+  // Removing the last label (kubectl label x k-) leaves no `labels: {}` behind.
+  f.create(cms, "default", configmap("one", R"({"k":"v"})"));
+  registry::PatchOptions merge;
+  merge.type = registry::PatchType::kMerge;
+  auto r = f.run(f.reg->patch(cms, "default", "one", "", R"({"metadata":{"labels":{"k":null}}})",
+                              merge, {}));
+  REQUIRE(r);
+  CHECK(r->object["metadata"].get("labels") == nullptr);
+  auto stored = f.run(f.reg->get(cms, "default", "one", "", {}));
+  REQUIRE(stored);
+  CHECK((*stored)["metadata"].get("labels") == nullptr);
+}
+
+TEST_CASE("a built-in kind's body may leave out kind and apiVersion", "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  Value created = f.create(cms, "default", parse(R"({"metadata":{"name":"bare"},"data":{"a":"b"}})"));
+  CHECK(created["kind"] == Value("ConfigMap"));
+  CHECK(created["apiVersion"] == Value("v1"));
+  auto deployments = f.type("apps", "v1", "deployments");
+  Value d = f.create(deployments, "default", parse(R"({"metadata":{"name":"web"},
+    "spec":{"selector":{"matchLabels":{"app":"web"}},
+            "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}}})"));
+  CHECK(d["kind"] == Value("Deployment"));
+  CHECK(d["apiVersion"] == Value("apps/v1"));
+  // An update too.
+  Value update = parse(R"({"metadata":{"name":"bare"},"data":{"a":"c"}})");
+  auto u = f.run(f.reg->update(cms, "default", "bare", "", update, {}));
+  REQUIRE(u);
+  CHECK(u->object["kind"] == Value("ConfigMap"));
+}
+
+TEST_CASE("a body of another kind is refused in upstream's words", "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  auto r = f.run(f.reg->create(
+      cms, "default", parse(R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"}})"), {}));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().reason == Reason::kBadRequest);
+  CHECK(r.error().message ==
+        "Secret in version \"v1\" cannot be handled as a ConfigMap: converting (v1.Secret) to "
+        "(core.ConfigMap): unknown conversion");
+  auto deployments = f.type("apps", "v1", "deployments");
+  auto d = f.run(f.reg->create(
+      deployments, "default",
+      parse(R"({"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"name":"s"}})"), {}));
+  REQUIRE_FALSE(d);
+  CHECK(d.error().message ==
+        "StatefulSet in version \"v1\" cannot be handled as a Deployment: converting "
+        "(v1.StatefulSet) to (apps.Deployment): unknown conversion");
+  auto unknown = f.run(f.reg->create(
+      cms, "default", parse(R"({"apiVersion":"v7","kind":"Gadget","metadata":{"name":"g"}})"), {}));
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message ==
+        "Gadget in version \"v7\" cannot be handled as a ConfigMap: no kind \"Gadget\" is "
+        "registered for version \"v7\" in scheme \"pkg/api/legacyscheme/scheme.go:30\"");
+  // The right kind in a version that is not served for it.
+  auto version = f.run(f.reg->create(
+      cms, "default", parse(R"({"apiVersion":"apps/v1","kind":"ConfigMap","metadata":{"name":"c"}})"),
+      {}));
+  REQUIRE_FALSE(version);
+  CHECK(version.error().reason == Reason::kBadRequest);
+}
+
+TEST_CASE("unknown fields of a built-in kind are dropped unless validation is strict",
+          "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  for (auto mode : {registry::FieldValidation::kWarn, registry::FieldValidation::kIgnore}) {
+    Value body = configmap(mode == registry::FieldValidation::kWarn ? "warn" : "ignore");
+    body["spec"] = Object{{"x", 1}};
+    body["metadata"]["bogus"] = "y";
+    registry::WriteOptions o;
+    o.field_validation = mode;
+    auto r = f.run(f.reg->create(cms, "default", body, o));
+    REQUIRE(r);
+    CHECK(r->warnings.size() == (mode == registry::FieldValidation::kWarn ? 2u : 0u));
+    CHECK(r->object.get("spec") == nullptr);
+    CHECK(r->object["metadata"].get("bogus") == nullptr);
+    CHECK(r->object["data"]["k"] == Value("v"));
+  }
+}
+
+TEST_CASE("server-side apply records one Apply entry and no Update entry of its manager",
+          "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  registry::PatchOptions apply;
+  apply.type = registry::PatchType::kApply;
+  registry::WriteOptions o;
+  o.field_manager = "kubectl";
+  const std::string body =
+      R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"ssa"},"data":{"a":"1"}})";
+  auto created = f.run(f.reg->patch(cms, "default", "ssa", "", body, apply, o));
+  REQUIRE(created);
+  auto changed = f.run(f.reg->patch(
+      cms, "default", "ssa", "",
+      R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"ssa"},"data":{"a":"2"}})", apply,
+      o));
+  REQUIRE(changed);
+  CHECK(changed->object["data"]["a"] == Value("2"));
+  const auto& mf = changed->object["metadata"]["managedFields"];
+  REQUIRE(mf.size() == 1);
+  CHECK(mf.as_array().at(0)["manager"] == Value("kubectl"));
+  CHECK(mf.as_array().at(0)["operation"] == Value("Apply"));
+  CHECK(mf.as_array().at(0).get_path({"fieldsV1", "f:data", "f:a"}) != nullptr);
+}
+
+TEST_CASE("a Scale without spec.replicas scales to 0", "[registry]") {
+  Fixture f;
+  auto deployments = f.type("apps", "v1", "deployments");
+  f.create(deployments, "default", parse(R"({"apiVersion":"apps/v1","kind":"Deployment",
+    "metadata":{"name":"web"},
+    "spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},
+            "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}}})"));
+  // kubectl scale --replicas=0 PUTs a Scale whose spec is empty (replicas is omitempty).
+  auto r = f.run(f.reg->update(
+      deployments, "default", "web", "scale",
+      parse(R"({"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"web"},"spec":{}})"),
+      {}));
+  REQUIRE(r);
+  auto d = f.run(f.reg->get(deployments, "default", "web", "", {}));
+  REQUIRE(d);
+  CHECK((*d)["spec"]["replicas"] == Value(0));
+  auto bad = f.run(f.reg->update(
+      deployments, "default", "web", "scale",
+      parse(R"({"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"web"},"spec":{"replicas":"two"}})"),
+      {}));
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().reason == Reason::kBadRequest);
+  auto negative = f.run(f.reg->update(
+      deployments, "default", "web", "scale",
+      parse(R"({"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"web"},"spec":{"replicas":-1}})"),
+      {}));
+  REQUIRE_FALSE(negative);
+  CHECK(negative.error().reason == Reason::kInvalid);
+  CHECK(negative.error().message ==
+        "Scale.autoscaling \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater "
+        "than or equal to 0");
+}
