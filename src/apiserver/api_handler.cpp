@@ -415,10 +415,16 @@ struct ApiHandler::Impl {
       co_await send_error(res, object.error(), req);
       co_return;
     }
-    if (neg.output == Output::kTable && sub.empty()) {
+    // The status subresource prints like the object itself (upstream's StatusREST shares the
+    // store's table convertor); the scale subresource has a Scale table of its own.
+    if (neg.output == Output::kTable && (sub.empty() || sub == "status" || sub == "scale")) {
       IncludeObject include = IncludeObject::kMetadata;
       if (!parse_include_object(req.param("includeObject").value_or(""), include)) {
         co_await send_status(res, 400, "BadRequest", "invalid includeObject", req);
+        co_return;
+      }
+      if (sub == "scale") {
+        co_await send_json(res, 200, make_scale_table(*object, include, now(), neg.version), req);
         co_return;
       }
       json::Array items{std::move(*object)};

@@ -756,6 +756,19 @@ TEST_CASE("kubectl scale sets replicas through the scale subresource", "[e2e][ku
   CHECK(kc().ok("scale deployment web --current-replicas=5 --replicas=0" + n) ==
         "deployment.apps/web scaled\n");
   CHECK(jsonpath("deployment web" + n, "{.spec.replicas}") == "0");
+  // get --subresource: status prints like the object, scale has its own columns.
+  kc().ok("scale deployment web --replicas=4" + n);
+  std::string status_table = kc().ok("get deployment web --subresource=status" + n);
+  CHECK(columns(lines(status_table).at(0)) ==
+        std::vector<std::string>{"NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"});
+  CHECK(row(status_table, "web").at(1) == "0/4");
+  std::string scale_table = kc().ok("get deployment web --subresource=scale" + n);
+  CHECK(columns(lines(scale_table).at(0)) ==
+        std::vector<std::string>{"NAME", "DESIRED", "AVAILABLE", "AGE"});
+  auto scale_row = row(scale_table, "web");
+  REQUIRE(scale_row.size() == 4);
+  CHECK(scale_row[1] == "4");
+  CHECK(scale_row[2] == "0");
   // Other scalable kinds, and a kind without a scale subresource.
   kc().ok("create -f -" + n,
           replace_all(replace_all(slurp(e2e_data("deployment.yaml")), "kind: Deployment",
@@ -878,6 +891,20 @@ TEST_CASE("kubectl delete waits until the objects are gone", "[e2e][kubectl]") {
   CHECK(forced.status == 0);
   CHECK(contains(forced.out, "pod \"box\" force deleted"));
   CHECK(contains(kc().fails("get pod box" + n), "NotFound"));
+
+  // An object with a finalizer is only marked; releasing the finalizer completes the deletion
+  // (and the marked object gained no fields: no warning on the release).
+  kc().ok("create -f -" + n, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: held\n"
+                             "  finalizers: [e2e.skiff.dev/hold]\n");
+  CHECK(kc().ok("delete configmap held --wait=false" + n) == "configmap \"held\" deleted\n");
+  CHECK(!jsonpath("configmap held" + n, "{.metadata.deletionTimestamp}").empty());
+  CHECK(!contains(kc().ok("get configmap held -o json" + n), "\"spec\""));
+  auto released = kc().run("patch configmap held --type=json "
+                           "-p '[{\"op\":\"remove\",\"path\":\"/metadata/finalizers\"}]'" + n);
+  CHECK(released.status == 0);
+  CHECK(released.out == "configmap/held patched\n");
+  CHECK(released.err.empty());
+  CHECK(contains(kc().fails("get configmap held" + n), "NotFound"));
 
   auto missing = kc().run("delete configmap ghost" + n);
   CHECK(missing.status == 1);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Two request-shape facts kubectl depends on: PUT and PATCH address one object (a collection has no
-// such route: 405), and the OpenAPI v3 PATCH operation of a custom resource offers no strategic
-// merge patch (kubectl's apply then sends a JSON merge patch, which custom resources accept).
+// Request and response shapes kubectl depends on: PUT and PATCH address one object (a collection
+// has no such route: 405), the OpenAPI v3 PATCH operation of a custom resource offers no strategic
+// merge patch (kubectl's apply then sends a JSON merge patch, which custom resources accept), and
+// the scale subresource has a Table of its own (kubectl get --subresource=scale).
 
 #include <algorithm>
 
@@ -9,6 +10,7 @@
 
 #include "openapi.hpp"
 #include "request_info.hpp"
+#include "table.hpp"
 #include "skiff/kv/store.hpp"
 #include "skiff/registry/registry.hpp"
 #include "run_async.hpp"
@@ -105,4 +107,35 @@ TEST_CASE("OpenAPI v3 offers strategic merge patch for built-in kinds only", "[a
   auto with_smp = without_smp;
   with_smp.push_back("application/strategic-merge-patch+json");
   CHECK(patch_types(core, "/api/v1/namespaces/{namespace}/configmaps/{name}") == with_smp);
+}
+
+TEST_CASE("the Table of a Scale shows desired and available replicas", "[apiserver]") {
+  const json::Value scale = parse(R"({"kind":"Scale","apiVersion":"autoscaling/v1",
+    "metadata":{"name":"web","namespace":"default","uid":"u1","resourceVersion":"7",
+                "creationTimestamp":"2026-01-01T00:00:00Z"},
+    "spec":{"replicas":3},"status":{"replicas":1,"selector":"app=web"}})");
+  auto now = std::chrono::sys_days(std::chrono::year(2026) / 1 / 1) + std::chrono::minutes(5);
+  const json::Value table = skiff::apiserver::make_scale_table(
+      scale, skiff::apiserver::IncludeObject::kMetadata,
+      std::chrono::time_point_cast<skiff::registry::TimePoint::duration>(now), "v1");
+  CHECK(table["kind"] == json::Value("Table"));
+  CHECK(table["apiVersion"] == json::Value("meta.k8s.io/v1"));
+  CHECK(table["metadata"]["resourceVersion"] == json::Value("7"));
+  std::vector<std::string> names;
+  for (const auto& c : table["columnDefinitions"].as_array()) {
+    names.emplace_back(c.string_or("name"));
+  }
+  CHECK(names == std::vector<std::string>{"Name", "Desired", "Available", "Age"});
+  REQUIRE(table["rows"].size() == 1);
+  const json::Value& row = table["rows"].as_array().at(0);
+  CHECK(row["cells"] == parse(R"(["web",3,1,"5m"])"));
+  CHECK(row["object"]["kind"] == json::Value("PartialObjectMetadata"));
+  CHECK(row["object"]["metadata"]["name"] == json::Value("web"));
+  // An empty spec (replicas is omitempty) is 0 desired.
+  const json::Value zero = skiff::apiserver::make_scale_table(
+      parse(R"({"kind":"Scale","metadata":{"name":"z"},"spec":{},"status":{}})"),
+      skiff::apiserver::IncludeObject::kNone,
+      std::chrono::time_point_cast<skiff::registry::TimePoint::duration>(now), "v1");
+  CHECK(zero["rows"].as_array().at(0)["cells"] == parse(R"(["z",0,0,"<unknown>"])"));
+  CHECK(zero["rows"].as_array().at(0).get("object") == nullptr);
 }

@@ -804,3 +804,27 @@ TEST_CASE("a Scale without spec.replicas scales to 0", "[registry]") {
         "Scale.autoscaling \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater "
         "than or equal to 0");
 }
+
+TEST_CASE("marking an object for deletion adds nothing to it", "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  Value body = configmap("held");
+  body["metadata"]["finalizers"] = json::Array{Value("example.com/hold")};
+  f.create(cms, "default", body);
+  auto marked = f.run(f.reg->remove(cms, "default", "held", {}));
+  REQUIRE(marked);
+  CHECK_FALSE(marked->finished);
+  CHECK(marked->object["metadata"].get("deletionTimestamp") != nullptr);
+  // (A ConfigMap has no spec; `"spec": null` was added and then warned about on every update.)
+  CHECK(marked->object.get("spec") == nullptr);
+  auto stored = f.run(f.reg->get(cms, "default", "held", "", {}));
+  REQUIRE(stored);
+  CHECK(stored->get("spec") == nullptr);
+  registry::PatchOptions jp;
+  jp.type = registry::PatchType::kJson;
+  auto released = f.run(f.reg->patch(cms, "default", "held", "",
+                                     R"([{"op":"remove","path":"/metadata/finalizers"}])", jp, {}));
+  REQUIRE(released);
+  CHECK(released->warnings.empty());
+  CHECK_FALSE(f.run(f.reg->get(cms, "default", "held", "", {})));
+}
