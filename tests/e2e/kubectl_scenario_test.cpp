@@ -3,6 +3,7 @@
 // everyday command a user types, asserted on what kubectl prints and returns. One server serves the
 // whole file; each test case works in its own namespace so the cases stay independent.
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>

@@ -4,6 +4,7 @@
 // (protobuf bodies). Each version works in its own namespace; a version that is not installed is
 // skipped with a message.
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -132,6 +133,32 @@ TEST_CASE("core kubectl commands work with kubectl 1.27, 1.30 and 1.33", "[e2e][
   CHECK(k.ok("get configmap applied -o jsonpath='{.data.smp}{.data.merge}{.data.json}'" + n) ==
         "123");
 
+  // label, annotate, scale (a JSON or protobuf PUT of the Scale).
+  CHECK(k.ok("label deployment web tier=back --overwrite" + n) == "deployment.apps/web labeled\n");
+  CHECK(k.ok("get deployment web -o jsonpath='{.metadata.labels.tier}'" + n) == "back");
+  k.ok("annotate deployment web note=v1-" + std::to_string(minor) + n);
+  CHECK(k.ok("get deployment web -o jsonpath='{.metadata.annotations.note}'" + n) ==
+        "v1-" + std::to_string(minor));
+  CHECK(k.ok("scale deployment web --replicas=3" + n) == "deployment.apps/web scaled\n");
+  CHECK(k.ok("get deployment web -o jsonpath='{.spec.replicas}'" + n) == "3");
+  // replace, diff and edit read OpenAPI v2 before 1.29 (checked in the [openapi-v2] case).
+  if (!needs_openapi_v2(minor)) {
+    std::string live = k.ok("get deployment web -o yaml" + n);
+    CHECK(k.ok("replace -f -", replace_all(live, "replicas: 3", "replicas: 4")) ==
+          "deployment.apps/web replaced\n");
+    CHECK(contains(k.fails("replace -f -", live), "the object has been modified"));
+    std::string current = k.ok("get deployment web -o yaml" + n);
+    CHECK(k.run("diff -f -", current).status == 0);
+    CHECK(k.run("diff -f -", replace_all(current, "replicas: 4", "replicas: 6")).status == 1);
+    TempDir dir;
+    std::string ed = dir.file("ed.sh");
+    std::ofstream(ed) << "#!/bin/sh\nsed -i -e 's/replicas: 4/replicas: 5/' \"$1\"\n";
+    std::filesystem::permissions(ed, std::filesystem::perms::owner_all);
+    CHECK(k.ok("edit deployment web" + n, {}, "KUBE_EDITOR=" + ed) ==
+          "deployment.apps/web edited\n");
+    CHECK(k.ok("get deployment web -o jsonpath='{.spec.replicas}'" + n) == "5");
+  }
+
   // get -w: the list, then a change.
   {
     BackgroundKubectl watch(k, "get configmaps -w" + n);
@@ -190,5 +217,25 @@ TEST_CASE("kubectl 1.27 apply, create -f and explain with OpenAPI v2 validation"
   std::string explained = k.ok("explain deployment.spec.replicas");
   CHECK(std::regex_search(explained, std::regex("FIELD: +replicas +<integer>")));
   CHECK(std::regex_search(k.ok("explain deployment"), std::regex("KIND: +Deployment")));
+  // replace, diff and edit read /openapi/v2 too in 1.27.
+  std::string live = k.ok("get deployment web -o yaml" + n);
+  CHECK(k.ok("replace -f -", replace_all(live, "replicas: 2", "replicas: 4")) ==
+        "deployment.apps/web replaced\n");
+  std::string current = k.ok("get deployment web -o yaml" + n);
+  CHECK(k.run("diff -f -", current).status == 0);
+  CHECK(k.run("diff -f -", replace_all(current, "replicas: 4", "replicas: 6")).status == 1);
+  TempDir dir;
+  std::string ed = dir.file("ed.sh");
+  std::ofstream(ed) << "#!/bin/sh\nsed -i -e 's/replicas: 4/replicas: 5/' \"$1\"\n";
+  std::filesystem::permissions(ed, std::filesystem::perms::owner_all);
+  CHECK(k.ok("edit deployment web" + n, {}, "KUBE_EDITOR=" + ed) == "deployment.apps/web edited\n");
+  CHECK(k.ok("get deployment web -o jsonpath='{.spec.replicas}'" + n) == "5");
+  // A `kind: List` file is validated against /openapi/v2 by every kubectl version (1.32 here).
+  const Kubectl current_kubectl(cluster().server.kubeconfig());
+  CHECK(current_kubectl.ok("create -f -" + n,
+                           "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n"
+                           "  metadata: {name: l1}\n- apiVersion: v1\n  kind: Secret\n"
+                           "  metadata: {name: l2}\n  stringData: {k: v}\n") ==
+        "configmap/l1 created\nsecret/l2 created\n");
   CHECK(k.ok("delete namespace validating --wait=false") == "namespace \"validating\" deleted\n");
 }
