@@ -154,6 +154,63 @@ TEST_CASE("malformed JSON, YAML and protobuf bodies are 400 BadRequest", "[e2e][
                 400, "BadRequest");
 }
 
+TEST_CASE("pathological bodies are refused without crashing or hanging the server", "[e2e][api]") {
+  auto& a = api();
+  auto repeat = [](const std::string& s, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) {
+      out += s;
+    }
+    return out;
+  };
+  // Deep nesting in every decoder: JSON arrays and objects, YAML flow and block collections.
+  CHECK(contains(expect_status(a.call("POST", kConfigMaps, "application/json",
+                                      repeat("[", 100000) + repeat("]", 100000)),
+                               400, "BadRequest"),
+                 "nesting"));
+  expect_status(a.call("POST", kConfigMaps, "application/json",
+                       repeat("{\"a\":", 50000) + "1" + repeat("}", 50000)),
+                400, "BadRequest");
+  expect_status(a.call("POST", kConfigMaps, "application/yaml",
+                       "a: " + repeat("[", 20000) + repeat("]", 20000) + "\n"),
+                400, "BadRequest");
+  std::string block;
+  for (int i = 0; i < 2000; ++i) {
+    block += std::string(static_cast<std::size_t>(i), ' ') + "a:\n";
+  }
+  expect_status(a.call("POST", kConfigMaps, "application/yaml", block + std::string(2000, ' ') + "b\n"),
+                400, "BadRequest");
+  // A YAML alias bomb (9^12 nodes once expanded) is refused, not expanded.
+  std::string bomb = "a: &a [x,x,x,x,x,x,x,x,x]\n";
+  std::string prev = "a";
+  for (int i = 1; i < 12; ++i) {
+    std::string name = "l" + std::to_string(i);
+    bomb += name + ": &" + name + " [" + repeat("*" + prev + ",", 8) + "*" + prev + "]\n";
+    prev = name;
+  }
+  bomb += "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\n";
+  CHECK(contains(expect_status(a.call("POST", kConfigMaps, "application/yaml", bomb), 400,
+                               "BadRequest"),
+                 "too many nodes"));
+  // Deeply nested patches of each type.
+  // (With data: a JSON patch adding under a missing parent is 422 Invalid, as upstream.)
+  a.call("POST", kConfigMaps, "application/json", config_map("deep", R"(,"data":{"a":"b"})"));
+  const std::string deep_item = kConfigMaps + "/deep";
+  expect_status(a.call("PATCH", deep_item, "application/merge-patch+json",
+                       "{\"data\":" + repeat("{\"a\":", 500) + "1" + repeat("}", 500) + "}"),
+                400, "BadRequest");
+  expect_status(a.call("PATCH", deep_item, "application/strategic-merge-patch+json",
+                       "{\"metadata\":{\"labels\":" + repeat("{\"a\":", 500) + "1" +
+                           repeat("}", 500) + "}}"),
+                400, "BadRequest");
+  expect_status(a.call("PATCH", deep_item, "application/json-patch+json",
+                       "[{\"op\":\"add\",\"path\":\"/data/b\",\"value\":" + repeat("[", 500) +
+                           repeat("]", 500) + "}]"),
+                400, "BadRequest");
+  CHECK(a.call("GET", "/readyz").code == 200);
+  CHECK(a.server.process().running());
+}
+
 TEST_CASE("a body of another kind or version than the path is 400 BadRequest", "[e2e][api]") {
   auto& a = api();
   std::string secret = R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"}})";
