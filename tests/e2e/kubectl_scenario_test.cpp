@@ -144,8 +144,11 @@ TEST_CASE("kubectl create generators (protobuf bodies) create what they say", "[
                  "{.spec.revisionHistoryLimit} {.metadata.generation}") ==
         "2 web nginx:1.25 80 RollingUpdate 10 1");
 
-  CHECK(kc().ok("create configmap cfg --from-literal=colour=blue --from-literal=size=9" + n) ==
-        "configmap/cfg created\n");
+  // (The typed clients really send protobuf: -v=8 logs the request headers.)
+  auto traced = kc().run("create configmap cfg --from-literal=colour=blue --from-literal=size=9 -v=8" + n);
+  CHECK(traced.status == 0);
+  CHECK(traced.out == "configmap/cfg created\n");
+  CHECK(contains(traced.err, "Content-Type: application/vnd.kubernetes.protobuf"));
   CHECK(jsonpath("configmap cfg" + n, "{.data.colour} {.data.size}") == "blue 9");
 
   CHECK(kc().ok("create secret generic sec --from-literal=password=s3cret" + n) ==
