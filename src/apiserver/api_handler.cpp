@@ -36,6 +36,32 @@ constexpr std::string_view kJsonType = "application/json";
 
 std::string not_found_message() { return "the server could not find the requested resource"; }
 
+// Adds one header to every response sent through it: the Warning of a deprecated CRD version,
+// which upstream attaches to each request to that version whatever its outcome.
+class HeaderAddingResponder : public ApiResponder {
+ public:
+  HeaderAddingResponder(ApiResponder& inner, std::string name, std::string value)
+      : inner_(inner), name_(std::move(name)), value_(std::move(value)) {}
+
+  awaitable<void> send(int status, HeaderList headers, std::string body) override {
+    headers.emplace_back(name_, value_);
+    co_await inner_.send(status, std::move(headers), std::move(body));
+  }
+  awaitable<bool> start_stream(int status, HeaderList headers) override {
+    headers.emplace_back(name_, value_);
+    co_return co_await inner_.start_stream(status, std::move(headers));
+  }
+  awaitable<bool> write_chunk(std::string data) override {
+    co_return co_await inner_.write_chunk(std::move(data));
+  }
+  awaitable<void> end_stream() override { co_await inner_.end_stream(); }
+
+ private:
+  ApiResponder& inner_;
+  std::string name_;
+  std::string value_;
+};
+
 // `Warning: 299 - "text"` (RFC 7234 warn-text, quotes and backslashes escaped).
 std::string warning_header(std::string_view text) {
   std::string out = "299 - \"";
@@ -291,6 +317,16 @@ struct ApiHandler::Impl {
       co_await send_status(res, 404, "NotFound", not_found_message(), req);
       co_return;
     }
+    if (!type->deprecation_warning.empty()) {
+      HeaderAddingResponder warned(res, "Warning", warning_header(type->deprecation_warning));
+      co_await serve_typed(req, warned, info, type);
+    } else {
+      co_await serve_typed(req, res, info, type);
+    }
+  }
+
+  awaitable<void> serve_typed(const ApiRequest& req, ApiResponder& res, RequestInfo info,
+                              ResourceTypePtr type) {
     if (info.verb.empty()) {
       co_await send_status(res, 405, "MethodNotAllowed",
                            "the server does not allow this method on the requested resource", req);

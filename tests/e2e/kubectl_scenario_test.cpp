@@ -1069,6 +1069,34 @@ TEST_CASE("a CustomResourceDefinition and its objects through kubectl", "[e2e][k
   CHECK(empty.out.empty());
   CHECK(contains(empty.err, "No resources found"));
   kc().ok("delete crd widgets.e2e.skiff.dev");
+
+  // A CRD with a deprecated version: every request to it is warned about, the other is not, and
+  // both versions read the same objects.
+  const std::string gizmos =
+      "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+      "metadata: {name: gizmos.e2e.skiff.dev}\n"
+      "spec:\n  group: e2e.skiff.dev\n  scope: Namespaced\n"
+      "  names: {plural: gizmos, singular: gizmo, kind: Gizmo}\n  versions:\n"
+      "  - name: v1beta1\n    served: true\n    storage: false\n    deprecated: true\n"
+      "    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}\n"
+      "  - name: v1\n    served: true\n    storage: true\n"
+      "    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}\n";
+  kc().ok("apply -f -", gizmos);
+  kc().ok("wait --for=condition=Established crd/gizmos.e2e.skiff.dev --timeout=20s");
+  auto old_version = kc().run("apply -f -" + n, "apiVersion: e2e.skiff.dev/v1beta1\nkind: Gizmo\n"
+                                                "metadata: {name: g1}\nspec: {x: 1}\n");
+  CHECK(old_version.status == 0);
+  CHECK(old_version.out == "gizmo.e2e.skiff.dev/g1 created\n");
+  const std::string warning =
+      "Warning: e2e.skiff.dev/v1beta1 Gizmo is deprecated; use e2e.skiff.dev/v1 Gizmo\n";
+  CHECK(contains(old_version.err, warning));
+  auto read_old = kc().run("get gizmos.v1beta1.e2e.skiff.dev g1 -o jsonpath='{.apiVersion}'" + n);
+  CHECK(read_old.out == "e2e.skiff.dev/v1beta1");
+  CHECK(contains(read_old.err, warning));
+  auto read_new = kc().run("get gizmos.v1.e2e.skiff.dev g1 -o jsonpath='{.apiVersion} {.spec.x}'" + n);
+  CHECK(read_new.out == "e2e.skiff.dev/v1 1");
+  CHECK(read_new.err.empty());
+  kc().ok("delete crd gizmos.e2e.skiff.dev");
 }
 
 TEST_CASE("kubectl auth can-i, auth whoami and create token", "[e2e][kubectl]") {

@@ -828,3 +828,35 @@ TEST_CASE("marking an object for deletion adds nothing to it", "[registry]") {
   CHECK(released->warnings.empty());
   CHECK_FALSE(f.run(f.reg->get(cms, "default", "held", "", {})));
 }
+
+TEST_CASE("a deprecated CRD version carries its warning text", "[registry]") {
+  Fixture f;
+  auto crds = f.type("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+  auto crd = [](std::string_view warning) {
+    return parse(fmt::format(R"({{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+      "metadata":{{"name":"gizmos.mv.dev"}},
+      "spec":{{"group":"mv.dev","scope":"Namespaced",
+        "names":{{"plural":"gizmos","singular":"gizmo","kind":"Gizmo"}},
+        "versions":[
+          {{"name":"v1alpha1","served":true,"storage":false,"deprecated":true,
+            "schema":{{"openAPIV3Schema":{{"type":"object"}}}}}},
+          {{"name":"v1beta1","served":true,"storage":false,"deprecated":true{},
+            "schema":{{"openAPIV3Schema":{{"type":"object"}}}}}},
+          {{"name":"v1","served":true,"storage":true,
+            "schema":{{"openAPIV3Schema":{{"type":"object"}}}}}},
+          {{"name":"v2","served":false,"storage":false,
+            "schema":{{"openAPIV3Schema":{{"type":"object"}}}}}}]}}}})",
+                             warning));
+  };
+  Value created = f.create(crds, "", crd(R"(,"deprecationWarning":"v1beta1 gizmos are old")"));
+  CHECK(f.type("mv.dev", "v1", "gizmos")->deprecation_warning.empty());
+  CHECK(f.type("mv.dev", "v1beta1", "gizmos")->deprecation_warning == "v1beta1 gizmos are old");
+  // Upstream's default names the newest served version that is not deprecated (v2 is not served).
+  CHECK(f.type("mv.dev", "v1alpha1", "gizmos")->deprecation_warning ==
+        "mv.dev/v1alpha1 Gizmo is deprecated; use mv.dev/v1 Gizmo");
+  Value update = crd("");
+  update["metadata"]["resourceVersion"] = created["metadata"]["resourceVersion"];
+  REQUIRE(f.run(f.reg->update(crds, "", "gizmos.mv.dev", "", update, {})));
+  CHECK(f.type("mv.dev", "v1beta1", "gizmos")->deprecation_warning ==
+        "mv.dev/v1beta1 Gizmo is deprecated; use mv.dev/v1 Gizmo");
+}
