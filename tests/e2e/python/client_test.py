@@ -170,6 +170,21 @@ def deployment(apps):
             template=client.V1PodTemplateSpec(
                 metadata=client.V1ObjectMeta(labels={"app": "web"}),
                 spec=client.V1PodSpec(containers=[container]))))
+    # An AppsV1Api watch from the (empty) list's resourceVersion sees this deployment's life.
+    before = apps.list_namespaced_deployment(NS)
+    dep_events = []
+
+    def run_watch():
+        w = watch.Watch()
+        for ev in w.stream(apps.list_namespaced_deployment, NS,
+                           resource_version=before.metadata.resource_version, timeout_seconds=30):
+            dep_events.append((ev["type"], ev["object"].metadata.name, ev["object"].spec.replicas))
+            if ev["type"] == "DELETED":
+                w.stop()
+
+    watcher = threading.Thread(target=run_watch)
+    watcher.start()
+
     created = apps.create_namespaced_deployment(NS, dep)
     check("deployment created with defaults",
           created.spec.strategy.type == "RollingUpdate" and
@@ -207,6 +222,14 @@ def deployment(apps):
     apps.delete_namespaced_deployment("web", NS, propagation_policy="Background")
     expect_api_error("deleted deployment is gone", 404, "NotFound",
                      apps.read_namespaced_deployment, "web", NS)
+    watcher.join(30)
+    check("deployment watch ended after DELETED", not watcher.is_alive())
+    types = [t for t, _, _ in dep_events]
+    check("deployment watch saw ADDED, MODIFIED and DELETED",
+          types[0] == "ADDED" and types[-1] == "DELETED" and "MODIFIED" in types and
+          all(n == "web" for _, n, _ in dep_events), dep_events)
+    check("deployment watch objects follow the replicas",
+          [r for _, _, r in dep_events] == [2, 2, 4, 1, 1], dep_events)
 
 
 def main():
