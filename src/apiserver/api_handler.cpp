@@ -390,7 +390,7 @@ struct ApiHandler::Impl {
       co_return;
     }
     Negotiated neg = negotiate(req.header("Accept"), false);
-    if (base == "status" || base == "scale") {
+    if (base == "status" || base == "scale" || base == "approval") {
       if (verb == "get") {
         co_await do_get(req, res, info, type, neg, base);
       } else if (verb == "update") {
@@ -416,7 +416,7 @@ struct ApiHandler::Impl {
       co_await do_token(req, res, info, type);
       co_return;
     }
-    // log, exec, attach, portforward, proxy, ephemeralcontainers, approval: they need the node
+    // log, exec, attach, portforward, proxy, ephemeralcontainers: they need the node
     // agent (kubelet) or are not served yet.
     registry::GetOptions plain;  // named: GCC 12 double-destroys braced temporaries in co_await args
     auto object = co_await registry.get(type, info.ns, info.name, "", plain);

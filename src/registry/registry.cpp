@@ -117,6 +117,97 @@ void default_type_meta(const ResourceType& type, json::Value& object) {
   }
 }
 
+// A CertificateSigningRequest names who asked for it: upstream's PrepareForCreate replaces any
+// client-set username, uid, groups and extra with the requesting user's.
+void set_requester(json::Value& csr, const UserInfo& user) {
+  json::Value& spec = csr["spec"];
+  if (!spec.is_object()) {
+    return;
+  }
+  auto& fields = spec.as_object();
+  for (const char* k : {"username", "uid", "groups", "extra"}) {
+    fields.erase(k);
+  }
+  if (!user.name.empty()) {
+    spec["username"] = user.name;
+  }
+  if (!user.uid.empty()) {
+    spec["uid"] = user.uid;
+  }
+  if (!user.groups.empty()) {
+    json::Array groups;
+    for (const auto& g : user.groups) {
+      groups.emplace_back(g);
+    }
+    spec["groups"] = std::move(groups);
+  }
+}
+
+// The conditions an /approval update sets: Approved and Denied are "True" and exclusive
+// (upstream's validateConditions), and unset timestamps are filled (populateConditionTimestamps:
+// lastTransitionTime is kept from an old condition of the same type and status).
+Result<void> check_approval_conditions(const ResourceType& type, const std::string& name,
+                                       json::Value& conditions, const json::Value& old,
+                                       TimePoint now) {
+  if (!conditions.is_array()) {
+    return {};
+  }
+  std::vector<FieldCause> causes;
+  bool approved = false;
+  bool denied = false;
+  const std::string stamp = detail::format_time(now);
+  auto& list = conditions.as_array();
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    json::Value& c = list[i];
+    if (!c.is_object()) {
+      continue;
+    }
+    std::string type_name(c.string_or("type"));
+    std::string field = fmt::format("status.conditions[{}]", i);
+    if (type_name.empty()) {
+      causes.push_back({"FieldValueRequired", "Required value", field + ".type"});
+    }
+    if (type_name == "Approved" || type_name == "Denied") {
+      (type_name == "Approved" ? approved : denied) = true;
+      if (c.string_or("status") != "True") {
+        causes.push_back({"FieldValueNotSupported",
+                          fmt::format("Unsupported value: {}: supported values: \"True\"",
+                                      json::quote(c.string_or("status"))),
+                          field + ".status"});
+      }
+      if (approved && denied) {
+        causes.push_back({"FieldValueInvalid",
+                          fmt::format("Invalid value: {}: Approved and Denied conditions are "
+                                      "mutually exclusive",
+                                      json::quote(type_name)),
+                          field + ".type"});
+      }
+    }
+    if (c.string_or("lastUpdateTime").empty()) {
+      c["lastUpdateTime"] = stamp;
+    }
+    if (c.string_or("lastTransitionTime").empty()) {
+      std::string transition = stamp;
+      if (const json::Value* before = old.get_path({"status", "conditions"});
+          before != nullptr && before->is_array()) {
+        for (const auto& o : before->as_array()) {
+          if (o.string_or("type") == c.string_or("type") &&
+              o.string_or("status") == c.string_or("status") &&
+              !o.string_or("lastTransitionTime").empty()) {
+            transition = std::string(o.string_or("lastTransitionTime"));
+            break;
+          }
+        }
+      }
+      c["lastTransitionTime"] = transition;
+    }
+  }
+  if (!causes.empty()) {
+    return detail::invalid(type, name, std::move(causes));
+  }
+  return {};
+}
+
 }  // namespace
 
 // ---- Impl helpers ----
@@ -379,6 +470,9 @@ awaitable<Result<WriteResult>> Registry::Impl::create(ResourceTypePtr type, std:
     object.as_object().erase("status");
   }
   type->strategy->prepare_for_create(object);
+  if (is_kind(*type, "certificates.k8s.io", "CertificateSigningRequest")) {
+    set_requester(object, options.user);
+  }
   if (auto ok = admit(*type, object, nullptr); !ok) {
     co_return ok.error();
   }
@@ -487,6 +581,24 @@ awaitable<Result<WriteResult>> Registry::Impl::store_update(ResourceTypePtr type
     }
     merged["metadata"]["resourceVersion"] = object["metadata"]["resourceVersion"];
     object = std::move(merged);
+  } else if (subresource == "approval") {
+    // CertificateSigningRequests: only status.conditions change through /approval (upstream's
+    // approval strategy; the certificate is the signer's, through /status).
+    json::Value merged = old;
+    if (const json::Value* conditions = object.get_path({"status", "conditions"})) {
+      json::Value stamped = *conditions;
+      if (auto ok = check_approval_conditions(*type, name, stamped, old, options_now()); !ok) {
+        co_return ok.error();
+      }
+      merged["status"]["conditions"] = std::move(stamped);
+    } else if (json::Value* st = merged.get("status")) {
+      st->as_object().erase("conditions");
+    }
+    merged["metadata"]["resourceVersion"] = object["metadata"]["resourceVersion"];
+    if (const json::Value* mf = object.get_path({"metadata", "managedFields"})) {
+      merged["metadata"]["managedFields"] = *mf;
+    }
+    object = std::move(merged);
   } else if (subresource == "status") {
     // Only status changes through /status; everything else stays as stored (upstream's status
     // strategies keep the old object but its status).
@@ -530,7 +642,8 @@ awaitable<Result<WriteResult>> Registry::Impl::store_update(ResourceTypePtr type
   // apply patcher runs only FieldManager.Apply).
   if (!from_apply) {
     detail::record_update(&old, object, type->schema, manager_for(options), type->group_version(),
-                          options_now(), subresource == "status" ? "status" : "");
+                          options_now(),
+                          subresource == "status" || subresource == "approval" ? subresource : "");
   }
 
   // Finalizers done on an object being deleted: the update completes the deletion.

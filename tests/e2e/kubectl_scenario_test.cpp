@@ -1099,7 +1099,8 @@ TEST_CASE("a CustomResourceDefinition and its objects through kubectl", "[e2e][k
   kc().ok("delete crd gizmos.e2e.skiff.dev");
 }
 
-TEST_CASE("kubectl auth can-i, auth whoami and create token", "[e2e][kubectl]") {
+TEST_CASE("kubectl auth can-i, auth whoami, create token and certificate approve",
+          "[e2e][kubectl]") {
   const std::string ns = "auth";
   create_namespace(ns);
   auto yes = kc().run("auth can-i create deployments -n " + ns);
@@ -1142,6 +1143,42 @@ TEST_CASE("kubectl auth can-i, auth whoami and create token", "[e2e][kubectl]") 
   CHECK(claims["exp"].as_int() - claims["iat"].as_int() == 15 * 60);
   CHECK(contains(kc().fails("create token ghost -n " + ns),
                  "error: failed to create token: serviceaccounts \"ghost\" not found"));
+
+  // A CertificateSigningRequest names its requester; kubectl certificate approve goes through the
+  // /approval subresource.
+  TempDir dir;
+  std::string ignored;
+  if (skiff::testing::run_command("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+                                  "-nodes -subj /CN=alice/O=dev -keyout " + dir.file("alice.key") +
+                                  " -out " + dir.file("alice.csr") + " 2>&1",
+                                  &ignored) != 0) {
+    WARN("openssl cannot make a CSR: skipping the CertificateSigningRequest checks\n" << ignored);
+    return;
+  }
+  kc().ok("create -f -",
+          "apiVersion: certificates.k8s.io/v1\nkind: CertificateSigningRequest\n"
+          "metadata: {name: alice}\nspec:\n  request: " +
+              skiff::base64::encode(slurp(dir.file("alice.csr"))) +
+              "\n  signerName: kubernetes.io/kube-apiserver-client\n  usages: [client auth]\n"
+              "  expirationSeconds: 3600\n  username: forged\n");
+  std::string csrs = kc().ok("get csr");
+  CHECK(columns(lines(csrs).at(0)) ==
+        std::vector<std::string>{"NAME", "AGE", "SIGNERNAME", "REQUESTOR", "REQUESTEDDURATION",
+                                 "CONDITION"});
+  auto alice = row(csrs, "alice");
+  REQUIRE(alice.size() == 6);
+  CHECK(alice[2] == "kubernetes.io/kube-apiserver-client");
+  CHECK(alice[3] == "system:admin");
+  CHECK(alice[4] == "60m");
+  CHECK(alice[5] == "Pending");
+  CHECK(kc().ok("certificate approve alice") ==
+        "certificatesigningrequest.certificates.k8s.io/alice approved\n");
+  CHECK(row(kc().ok("get csr alice"), "alice").at(5) == "Approved");
+  CHECK(jsonpath("csr alice", "{.status.conditions[0].reason} {.spec.username}") ==
+        "KubectlApprove system:admin");
+  CHECK(contains(kc().fails("certificate deny alice"),
+                 "certificate signing request \"alice\" is already Approved"));
+  kc().ok("delete csr alice");
 }
 
 TEST_CASE("kubectl cordon and uncordon a node", "[e2e][kubectl]") {

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <fmt/format.h>
 
+#include "skiff/base/base64.hpp"
 #include "skiff/kv/store.hpp"
 #include "run_async.hpp"
 #include "skiff_test.hpp"
@@ -859,4 +860,61 @@ TEST_CASE("a deprecated CRD version carries its warning text", "[registry]") {
   REQUIRE(f.run(f.reg->update(crds, "", "gizmos.mv.dev", "", update, {})));
   CHECK(f.type("mv.dev", "v1beta1", "gizmos")->deprecation_warning ==
         "mv.dev/v1beta1 Gizmo is deprecated; use mv.dev/v1 Gizmo");
+}
+
+TEST_CASE("a CSR names its requester and /approval changes only its conditions", "[registry]") {
+  Fixture f;
+  auto csrs = f.type("certificates.k8s.io", "v1", "certificatesigningrequests");
+  const std::string request =
+      skiff::base64::encode("-----BEGIN CERTIFICATE REQUEST-----\nMII=\n-----END CERTIFICATE REQUEST-----\n");
+  Value body = parse(fmt::format(R"({{"apiVersion":"certificates.k8s.io/v1",
+    "kind":"CertificateSigningRequest","metadata":{{"name":"alice"}},
+    "spec":{{"request":"{}","signerName":"kubernetes.io/kube-apiserver-client",
+      "usages":["client auth"],"username":"forged","groups":["system:masters"]}},
+    "status":{{"conditions":[{{"type":"Approved","status":"True"}}]}}}})",
+                                 request));
+  registry::WriteOptions o;
+  o.user.name = "system:admin";
+  o.user.groups = {"system:masters", "system:authenticated"};
+  auto created = f.run(f.reg->create(csrs, "", body, o));
+  REQUIRE(created);
+  // The requester comes from the request, never the body; nothing is pre-approved.
+  CHECK(created->object["spec"]["username"] == Value("system:admin"));
+  CHECK(created->object["spec"]["groups"] == parse(R"(["system:masters","system:authenticated"])"));
+  CHECK(created->object.get_path({"status", "conditions"}) == nullptr);
+
+  Value approve = created->object;
+  approve["status"] = parse(R"({"conditions":[{"type":"Approved","status":"True",
+    "reason":"KubectlApprove","message":"approved"}],"certificate":"Zm9v"})");
+  approve["spec"]["signerName"] = "example.com/other";  // ignored through /approval
+  auto approved = f.run(f.reg->update(csrs, "", "alice", "approval", approve, o));
+  REQUIRE(approved);
+  const Value& cond = approved->object["status"]["conditions"].as_array().at(0);
+  CHECK(cond["type"] == Value("Approved"));
+  CHECK(!cond.string_or("lastUpdateTime").empty());
+  CHECK(!cond.string_or("lastTransitionTime").empty());
+  CHECK(approved->object["status"].get("certificate") == nullptr);
+  CHECK(approved->object["spec"]["signerName"] == Value("kubernetes.io/kube-apiserver-client"));
+  const Value& mf = approved->object["metadata"]["managedFields"];
+  bool approval_entry = false;
+  for (const auto& m : mf.as_array()) {
+    approval_entry = approval_entry || m["subresource"] == Value("approval");
+  }
+  CHECK(approval_entry);
+
+  // Approved and Denied together are refused, as is a condition that is not "True".
+  Value both = approved->object;
+  both["status"]["conditions"].as_array().push_back(parse(R"({"type":"Denied","status":"True"})"));
+  auto refused = f.run(f.reg->update(csrs, "", "alice", "approval", both, o));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().reason == Reason::kInvalid);
+  CHECK(refused.error().message.find("status.conditions[1].type: Invalid value: \"Denied\": "
+                                     "Approved and Denied conditions are mutually exclusive") !=
+        std::string::npos);
+  Value unsure = approved->object;
+  unsure["status"]["conditions"].as_array().at(0)["status"] = "False";
+  auto not_true = f.run(f.reg->update(csrs, "", "alice", "approval", unsure, o));
+  REQUIRE_FALSE(not_true);
+  CHECK(not_true.error().message.find("status.conditions[0].status: Unsupported value: \"False\"") !=
+        std::string::npos);
 }
