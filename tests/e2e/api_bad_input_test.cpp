@@ -465,6 +465,15 @@ TEST_CASE("bad query parameters are 400 BadRequest", "[e2e][api]") {
   expect_status(a.call("POST", kConfigMaps + "?dryRun=Some", "application/json", config_map("d")),
                 400, "BadRequest");
   expect_status(a.call("GET", kConfigMaps + "?continue=not-a-token&limit=1"), 400, "BadRequest");
+  // A resourceVersion from the future: 504 Timeout with the cause client-go's reflector checks.
+  auto ahead = a.call("GET", kConfigMaps + "?resourceVersion=999999999");
+  CHECK(contains(expect_status(ahead, 504, "Timeout"),
+                 "Timeout: Too large resource version: 999999999, current: "));
+  REQUIRE(ahead.status["details"]["causes"].size() == 1);
+  CHECK(ahead.status["details"]["causes"].as_array().at(0).string_or("reason") ==
+        "ResourceVersionTooLarge");
+  expect_status(a.call("GET", kConfigMaps + "?watch=true&resourceVersion=999999999"), 504,
+                "Timeout");
 }
 
 TEST_CASE("requests without a client certificate are 401 except the open paths", "[e2e][api]") {

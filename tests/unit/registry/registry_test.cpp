@@ -918,3 +918,33 @@ TEST_CASE("a CSR names its requester and /approval changes only its conditions",
   CHECK(not_true.error().message.find("status.conditions[0].status: Unsupported value: \"False\"") !=
         std::string::npos);
 }
+
+TEST_CASE("a resourceVersion ahead of the store is a 504 client-go recognizes", "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  Value a = f.create(cms, "default", configmap("a"));
+  const std::int64_t ahead = rv_of(a) + 1000;
+  auto check_error = [&](const skiff::Error& e) {
+    CHECK(e.reason == Reason::kTimeout);
+    CHECK(e.message == fmt::format("Timeout: Too large resource version: {}, current: {}", ahead,
+                                   rv_of(a)));
+    REQUIRE(e.causes.size() == 1);
+    CHECK(e.causes[0].type == "ResourceVersionTooLarge");
+    CHECK(e.causes[0].message == "Too large resource version");
+  };
+  registry::ListOptions not_older;
+  not_older.resource_version = std::to_string(ahead);
+  auto l = f.run(f.reg->list(cms, "default", not_older));
+  REQUIRE_FALSE(l);
+  check_error(l.error());
+  registry::ListOptions exact = not_older;
+  exact.resource_version_match = "Exact";
+  auto x = f.run(f.reg->list(cms, "default", exact));
+  REQUIRE_FALSE(x);
+  check_error(x.error());
+  registry::WatchOptions from;
+  from.resource_version = std::to_string(ahead);
+  auto w = f.run(f.reg->watch(cms, "default", from));
+  REQUIRE_FALSE(w);
+  check_error(w.error());
+}
