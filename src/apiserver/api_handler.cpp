@@ -36,6 +36,32 @@ constexpr std::string_view kJsonType = "application/json";
 
 std::string not_found_message() { return "the server could not find the requested resource"; }
 
+// Adds one header to every response sent through it: the Warning of a deprecated CRD version,
+// which upstream attaches to each request to that version whatever its outcome.
+class HeaderAddingResponder : public ApiResponder {
+ public:
+  HeaderAddingResponder(ApiResponder& inner, std::string name, std::string value)
+      : inner_(inner), name_(std::move(name)), value_(std::move(value)) {}
+
+  awaitable<void> send(int status, HeaderList headers, std::string body) override {
+    headers.emplace_back(name_, value_);
+    co_await inner_.send(status, std::move(headers), std::move(body));
+  }
+  awaitable<bool> start_stream(int status, HeaderList headers) override {
+    headers.emplace_back(name_, value_);
+    co_return co_await inner_.start_stream(status, std::move(headers));
+  }
+  awaitable<bool> write_chunk(std::string data) override {
+    co_return co_await inner_.write_chunk(std::move(data));
+  }
+  awaitable<void> end_stream() override { co_await inner_.end_stream(); }
+
+ private:
+  ApiResponder& inner_;
+  std::string name_;
+  std::string value_;
+};
+
 // `Warning: 299 - "text"` (RFC 7234 warn-text, quotes and backslashes escaped).
 std::string warning_header(std::string_view text) {
   std::string out = "299 - \"";
@@ -294,6 +320,16 @@ struct ApiHandler::Impl {
       co_await send_status(res, 404, "NotFound", not_found_message(), req);
       co_return;
     }
+    if (!type->deprecation_warning.empty()) {
+      HeaderAddingResponder warned(res, "Warning", warning_header(type->deprecation_warning));
+      co_await serve_typed(req, warned, info, type);
+    } else {
+      co_await serve_typed(req, res, info, type);
+    }
+  }
+
+  awaitable<void> serve_typed(const ApiRequest& req, ApiResponder& res, RequestInfo info,
+                              ResourceTypePtr type) {
     if (info.verb.empty()) {
       co_await send_status(res, 405, "MethodNotAllowed",
                            "the server does not allow this method on the requested resource", req);
@@ -357,7 +393,7 @@ struct ApiHandler::Impl {
       co_return;
     }
     Negotiated neg = negotiate(req.header("Accept"), false);
-    if (base == "status" || base == "scale") {
+    if (base == "status" || base == "scale" || base == "approval") {
       if (verb == "get") {
         co_await do_get(req, res, info, type, neg, base);
       } else if (verb == "update") {
@@ -383,7 +419,7 @@ struct ApiHandler::Impl {
       co_await do_token(req, res, info, type);
       co_return;
     }
-    // log, exec, attach, portforward, proxy, ephemeralcontainers, approval: they need the node
+    // log, exec, attach, portforward, proxy, ephemeralcontainers: they need the node
     // agent (kubelet) or are not served yet.
     registry::GetOptions plain;  // named: GCC 12 double-destroys braced temporaries in co_await args
     auto object = co_await registry.get(type, info.ns, info.name, "", plain);
@@ -434,10 +470,16 @@ struct ApiHandler::Impl {
       co_await send_error(res, object.error(), req);
       co_return;
     }
-    if (neg.output == Output::kTable && sub.empty()) {
+    // The status subresource prints like the object itself (upstream's StatusREST shares the
+    // store's table convertor); the scale subresource has a Scale table of its own.
+    if (neg.output == Output::kTable && (sub.empty() || sub == "status" || sub == "scale")) {
       IncludeObject include = IncludeObject::kMetadata;
       if (!parse_include_object(req.param("includeObject").value_or(""), include)) {
         co_await send_status(res, 400, "BadRequest", "invalid includeObject", req);
+        co_return;
+      }
+      if (sub == "scale") {
+        co_await send_json(res, 200, make_scale_table(*object, include, now(), neg.version), req);
         co_return;
       }
       json::Array items{std::move(*object)};

@@ -78,8 +78,11 @@ std::string op_id(std::string_view verb, const ResourceType& t, bool namespaced,
                      kind + (all ? "ForAllNamespaces" : "") + camel(std::string(sub)));
 }
 
+// `strategic`: the PATCH operation accepts strategic merge patches. Custom resources do not, and
+// kubectl reads this list to choose its apply patch (merge patch when strategic is missing).
 json::Value operation(std::string_view action, std::string id, const registry::GroupVersionKind& gvk,
-                      const std::string& response_def, bool has_body, bool write) {
+                      const std::string& response_def, bool has_body, bool write,
+                      bool strategic = true) {
   json::Array params;
   if (write) {
     params.push_back(query_param("dryRun"));
@@ -124,8 +127,10 @@ json::Value operation(std::string_view action, std::string id, const registry::G
       content = json::Object{
           {"application/apply-patch+yaml", json::Object{{"schema", schema}}},
           {"application/json-patch+json", json::Object{{"schema", schema}}},
-          {"application/merge-patch+json", json::Object{{"schema", schema}}},
-          {"application/strategic-merge-patch+json", json::Object{{"schema", schema}}}};
+          {"application/merge-patch+json", json::Object{{"schema", schema}}}};
+      if (strategic) {
+        content["application/strategic-merge-patch+json"] = json::Object{{"schema", schema}};
+      }
     } else {
       content = ref_content(response_def);
     }

@@ -93,10 +93,11 @@ bool parse_request_info(std::string_view method, std::string_view path, bool wat
     }
   } else if (method == "POST") {
     info.verb = "create";
-  } else if (method == "PUT") {
-    info.verb = "update";
-  } else if (method == "PATCH") {
-    info.verb = "patch";
+  } else if (method == "PUT" || method == "PATCH") {
+    // Collections have no PUT or PATCH route upstream: 405, not an update of a nameless object.
+    if (!info.name.empty()) {
+      info.verb = method == "PUT" ? "update" : "patch";
+    }
   } else if (method == "DELETE") {
     info.verb = info.name.empty() ? "deletecollection" : "delete";
   } else {

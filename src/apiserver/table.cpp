@@ -296,4 +296,41 @@ json::Value make_table(const ResourceType& type, const json::Array& items, Inclu
   return table;
 }
 
+json::Value make_scale_table(const json::Value& scale, IncludeObject include, registry::TimePoint now,
+                             std::string_view version) {
+  // Upstream's printer for autoscaling.Scale (the scale subresource of every scalable kind).
+  auto column = [](const char* name, const char* type, const char* description) {
+    return json::Object{{"name", name},     {"type", type}, {"format", ""},
+                        {"description", description}, {"priority", 0}};
+  };
+  json::Array cols{
+      column("Name", "string", "Name must be unique within a namespace."),
+      column("Desired", "integer", "desired number of instances for the scaled object."),
+      column("Available", "integer", "actual number of observed instances of the scaled object."),
+      column("Age", "string", "CreationTimestamp is a timestamp representing the server time when "
+                              "this object was created.")};
+  auto replicas = [&](const char* part) {
+    const json::Value* v = scale.get_path({part, "replicas"});
+    return json::Value(v != nullptr && v->is_integral() ? v->as_int() : 0);
+  };
+  std::string age = "<unknown>";
+  if (auto t = api::parse_rfc3339(scale["metadata"].string_or("creationTimestamp"))) {
+    age = api::translate_timestamp_since(*t, api::to_timestamp(now));
+  }
+  json::Value row = json::Object{
+      {"cells", json::Array{json::Value(scale["metadata"].string_or("name")), replicas("spec"),
+                            replicas("status"), json::Value(age)}}};
+  if (include == IncludeObject::kMetadata) {
+    row["object"] = partial_metadata(scale, "v1");
+  } else if (include == IncludeObject::kObject) {
+    row["object"] = scale;
+  }
+  return json::Object{{"kind", "Table"},
+                      {"apiVersion", "meta.k8s.io/" + std::string(version)},
+                      {"metadata", json::Object{{"resourceVersion",
+                                                 scale["metadata"]["resourceVersion"]}}},
+                      {"columnDefinitions", std::move(cols)},
+                      {"rows", json::Array{std::move(row)}}};
+}
+
 }  // namespace skiff::apiserver

@@ -31,6 +31,10 @@ json::Value make_table(const registry::ResourceType& type, const json::Array& it
 
 /// The value at a JSONPath as kubectl's custom columns and CRD printer columns write them
 /// (".spec.replicas", ".status.conditions[0].type", ".metadata.labels.app"); null if absent.
+/// The Table of one autoscaling/v1 Scale (the scale subresource): Name, Desired, Available, Age.
+json::Value make_scale_table(const json::Value& scale, IncludeObject include, registry::TimePoint now,
+                             std::string_view version);
+
 json::Value json_path_value(const json::Value& object, std::string_view path);
 
 }  // namespace skiff::apiserver

@@ -217,6 +217,33 @@ bool version_preferred(std::string_view a, std::string_view b) {
   return x.minor > y.minor;
 }
 
+namespace {
+
+// What a request to deprecated version `v` is warned with: its deprecationWarning, else upstream's
+// default, which names the newest served, non-deprecated version newer than `v` if there is one.
+std::string deprecation_warning(const json::Array& versions, const json::Value& v,
+                                std::string_view group, std::string_view kind) {
+  if (const json::Value* w = v.get("deprecationWarning"); w != nullptr && w->is_string()) {
+    return std::string(w->as_string());
+  }
+  std::string_view name = v.string_or("name");
+  std::string msg = fmt::format("{}/{} {} is deprecated", group, name, kind);
+  std::string_view newest;
+  for (const auto& other : versions) {
+    std::string_view o = other.string_or("name");
+    if (other.bool_or("served") && !other.bool_or("deprecated") && version_preferred(o, name) &&
+        (newest.empty() || version_preferred(o, newest))) {
+      newest = o;
+    }
+  }
+  if (!newest.empty()) {
+    msg += fmt::format("; use {}/{} {}", group, newest, kind);
+  }
+  return msg;
+}
+
+}  // namespace
+
 Result<std::vector<ResourceTypePtr>> crd_types(const json::Value& crd) {
   std::vector<FieldCause> causes;
   const json::Value& spec = crd["spec"];
@@ -304,6 +331,9 @@ Result<std::vector<ResourceTypePtr>> crd_types(const json::Value& crd) {
     t->storage_prefix = fmt::format("/registry/{}/{}/", group, plural);
     t->storage_version = storage;
     t->columns = crd_columns(v);
+    if (v.bool_or("deprecated")) {
+      t->deprecation_warning = deprecation_warning(vs, v, group, kind);
+    }
     const json::Value& subs = v["subresources"];
     if (subs.get("status") != nullptr) {
       t->has_status = true;

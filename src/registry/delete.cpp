@@ -61,8 +61,11 @@ awaitable<Result<DeleteResult>> Registry::Impl::remove(ResourceTypePtr type, std
                       "object meta: {}",
                       *options.precondition_resource_version, meta.string_or("resourceVersion")));
     }
+    // Read through a const reference: a non-const operator[] would add `"spec": null` to kinds
+    // without a spec (a ConfigMap marked for deletion then kept it, and warned about it later).
+    const json::Value& stored = *object;
     std::int64_t grace = options.grace_period_seconds.value_or(
-        (*object)["spec"].int_or("terminationGracePeriodSeconds", 30));
+        stored["spec"].int_or("terminationGracePeriodSeconds", 30));
     if (grace < 0) {
       grace = 0;
     }

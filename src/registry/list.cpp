@@ -113,9 +113,7 @@ awaitable<Result<ListResult>> Registry::list(ResourceTypePtr type, std::string n
     if (revision == 0 && *rv > store.current_revision()) {
       // "Not older than" a revision the store has not reached: upstream waits a few seconds for
       // it and then answers 504; one store serves all writes here, so it never comes.
-      Error e = errors::make(Reason::kTimeout,
-                             fmt::format("Too large resource version: {}, current: {}", *rv,
-                                         store.current_revision()));
+      Error e = detail::too_large_resource_version(*rv, store.current_revision());
       co_return e;
     }
   } else if (!options.resource_version_match.empty()) {
@@ -154,9 +152,8 @@ awaitable<Result<ListResult>> Registry::list(ResourceTypePtr type, std::string n
         co_return e;
       }
       if (r.error().reason == Reason::kOutOfRange) {
-        co_return errors::make(Reason::kTimeout,
-                               fmt::format("Too large resource version: {}, current: {}", revision,
-                                           store.current_revision()));
+        Error e = detail::too_large_resource_version(revision, store.current_revision());
+        co_return e;
       }
       co_return r.error();
     }

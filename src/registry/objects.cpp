@@ -94,6 +94,14 @@ Error invalid(const ResourceType& type, std::string_view name, std::vector<Field
 
 Error bad_request(std::string message) { return errors::bad_request(message); }
 
+Error too_large_resource_version(std::int64_t wanted, std::int64_t current) {
+  Error e = errors::make(
+      Reason::kTimeout,
+      fmt::format("Timeout: Too large resource version: {}, current: {}", wanted, current));
+  e.causes.push_back({"ResourceVersionTooLarge", "Too large resource version", ""});
+  return e;
+}
+
 namespace {
 
 // ---- autoscaling/v1 <-> v2 HorizontalPodAutoscaler (stored as v2) ----

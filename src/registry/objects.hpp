@@ -36,6 +36,9 @@ Error modified(const ResourceType& type, std::string_view name);
 Error invalid(const ResourceType& type, std::string_view name, std::vector<FieldCause> causes);
 /// 400 BadRequest.
 Error bad_request(std::string message);
+/// 504 for a resourceVersion the store has not reached, as upstream's storage words it: the
+/// ResourceVersionTooLarge cause is what client-go's IsTooLargeResourceVersion looks for.
+Error too_large_resource_version(std::int64_t wanted, std::int64_t current);
 /// "field: message" joined the way upstream's aggregate prints it: one cause alone, several as
 /// "[a, b]".
 std::string join_causes(const std::vector<FieldCause>& causes);

@@ -84,6 +84,130 @@ bool same_object(const json::Value& a, const json::Value& b) {
   return x == y;
 }
 
+// ObjectMeta's collections are `omitempty` upstream, so an object never keeps an empty (or null)
+// labels or annotations map, finalizers or ownerReferences list: `kubectl label x k-` on the last
+// label leaves no `labels: {}` behind (custom resources too: their metadata is coerced through
+// ObjectMeta).
+void drop_empty_metadata(json::Value& object) {
+  json::Value* meta = object.get("metadata");
+  if (meta == nullptr || !meta->is_object()) {
+    return;
+  }
+  for (const char* k : {"labels", "annotations", "finalizers", "ownerReferences"}) {
+    const json::Value* v = meta->get(k);
+    if (v != nullptr && (v->is_null() || ((v->is_object() || v->is_array()) && v->empty()))) {
+      meta->as_object().erase(k);
+    }
+  }
+}
+
+// Built-in kinds decode with the endpoint's group, version and kind as defaults (upstream's JSON
+// and protobuf serializers fill a missing kind or apiVersion from the request scope), so clients
+// such as python3-kubernetes may leave them out. Custom resources decode as unstructured objects,
+// which upstream requires to name both.
+void default_type_meta(const ResourceType& type, json::Value& object) {
+  if (type.custom || !object.is_object()) {
+    return;
+  }
+  if (object.string_or("kind").empty()) {
+    object["kind"] = type.gvk.kind;
+  }
+  if (object.string_or("apiVersion").empty()) {
+    object["apiVersion"] = type.group_version();
+  }
+}
+
+// A CertificateSigningRequest names who asked for it: upstream's PrepareForCreate replaces any
+// client-set username, uid, groups and extra with the requesting user's.
+void set_requester(json::Value& csr, const UserInfo& user) {
+  json::Value& spec = csr["spec"];
+  if (!spec.is_object()) {
+    return;
+  }
+  auto& fields = spec.as_object();
+  for (const char* k : {"username", "uid", "groups", "extra"}) {
+    fields.erase(k);
+  }
+  if (!user.name.empty()) {
+    spec["username"] = user.name;
+  }
+  if (!user.uid.empty()) {
+    spec["uid"] = user.uid;
+  }
+  if (!user.groups.empty()) {
+    json::Array groups;
+    for (const auto& g : user.groups) {
+      groups.emplace_back(g);
+    }
+    spec["groups"] = std::move(groups);
+  }
+}
+
+// The conditions an /approval update sets: Approved and Denied are "True" and exclusive
+// (upstream's validateConditions), and unset timestamps are filled (populateConditionTimestamps:
+// lastTransitionTime is kept from an old condition of the same type and status).
+Result<void> check_approval_conditions(const ResourceType& type, const std::string& name,
+                                       json::Value& conditions, const json::Value& old,
+                                       TimePoint now) {
+  if (!conditions.is_array()) {
+    return {};
+  }
+  std::vector<FieldCause> causes;
+  bool approved = false;
+  bool denied = false;
+  const std::string stamp = detail::format_time(now);
+  auto& list = conditions.as_array();
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    json::Value& c = list[i];
+    if (!c.is_object()) {
+      continue;
+    }
+    std::string type_name(c.string_or("type"));
+    std::string field = fmt::format("status.conditions[{}]", i);
+    if (type_name.empty()) {
+      causes.push_back({"FieldValueRequired", "Required value", field + ".type"});
+    }
+    if (type_name == "Approved" || type_name == "Denied") {
+      (type_name == "Approved" ? approved : denied) = true;
+      if (c.string_or("status") != "True") {
+        causes.push_back({"FieldValueNotSupported",
+                          fmt::format("Unsupported value: {}: supported values: \"True\"",
+                                      json::quote(c.string_or("status"))),
+                          field + ".status"});
+      }
+      if (approved && denied) {
+        causes.push_back({"FieldValueInvalid",
+                          fmt::format("Invalid value: {}: Approved and Denied conditions are "
+                                      "mutually exclusive",
+                                      json::quote(type_name)),
+                          field + ".type"});
+      }
+    }
+    if (c.string_or("lastUpdateTime").empty()) {
+      c["lastUpdateTime"] = stamp;
+    }
+    if (c.string_or("lastTransitionTime").empty()) {
+      std::string transition = stamp;
+      if (const json::Value* before = old.get_path({"status", "conditions"});
+          before != nullptr && before->is_array()) {
+        for (const auto& o : before->as_array()) {
+          if (o.string_or("type") == c.string_or("type") &&
+              o.string_or("status") == c.string_or("status") &&
+              !o.string_or("lastTransitionTime").empty()) {
+            transition = std::string(o.string_or("lastTransitionTime"));
+            break;
+          }
+        }
+      }
+      c["lastTransitionTime"] = transition;
+    }
+  }
+  if (!causes.empty()) {
+    return detail::invalid(type, name, std::move(causes));
+  }
+  return {};
+}
+
 }  // namespace
 
 // ---- Impl helpers ----
@@ -192,23 +316,43 @@ Result<void> Registry::Impl::check_type_meta(const ResourceType& type,
     // Another served version of the same resource is fine (converted); a different kind is not.
     auto snap = catalog.snapshot();
     bool same_resource = false;
+    bool registered = false;
     for (const auto& t : snap->types()) {
-      if (t->storage_prefix == type.storage_prefix && t->gvk.kind == kind &&
-          t->group_version() == api_version) {
-        same_resource = true;
+      if (t->gvk.kind == kind && t->group_version() == api_version) {
+        registered = true;
+        same_resource = same_resource || t->storage_prefix == type.storage_prefix;
       }
     }
-    if (!same_resource) {
+    if (same_resource) {
+      return {};
+    }
+    if (kind == type.gvk.kind && registered) {
       return detail::bad_request(fmt::format(
           "the API version in the data ({}) does not match the expected API version ({})",
           api_version, type.group_version()));
     }
+    // Upstream decodes the body as the kind it names, then fails to convert it to the endpoint's
+    // kind (or finds no such kind at all): transformDecodeError's wording.
+    std::string_view version = api_version.substr(api_version.find('/') + 1);
+    std::string reason;
+    if (registered) {
+      // (A std::string: substr of a std::string is a temporary.)
+      std::string group = type.gvk.group.substr(0, type.gvk.group.find('.'));
+      reason = fmt::format("converting ({}.{}) to ({}.{}): unknown conversion", version, kind,
+                           group.empty() ? std::string_view("core") : group, type.gvk.kind);
+    } else {
+      reason = fmt::format("no kind {} is registered for version {} in scheme "
+                           "\"pkg/api/legacyscheme/scheme.go:30\"",
+                           json::quote(kind), json::quote(api_version));
+    }
+    return detail::bad_request(fmt::format("{} in version {} cannot be handled as a {}: {}", kind,
+                                           json::quote(version), type.gvk.kind, reason));
   }
   return {};
 }
 
 std::vector<std::string> Registry::Impl::check_fields(const ResourceType& type,
-                                                      const json::Value& object,
+                                                      json::Value& object,
                                                       const WriteOptions& options,
                                                       Result<void>& strict_error) const {
   std::vector<std::string> warnings;
@@ -219,11 +363,13 @@ std::vector<std::string> Registry::Impl::check_fields(const ResourceType& type,
       return warnings;
     }
   }
-  if (options.field_validation == FieldValidation::kIgnore) {
-    return warnings;
-  }
   std::vector<std::string> unknown = detail::unknown_fields(object, type.schema);
-  if (unknown.empty() && options.duplicate_fields.empty()) {
+  // A typed decode keeps only the fields the kind has (custom resources are pruned in admit()).
+  if (!unknown.empty() && !type.custom && options.field_validation != FieldValidation::kStrict) {
+    detail::prune(object, type.schema);
+  }
+  if (options.field_validation == FieldValidation::kIgnore ||
+      (unknown.empty() && options.duplicate_fields.empty())) {
     return warnings;
   }
   if (options.field_validation == FieldValidation::kStrict) {
@@ -243,6 +389,7 @@ std::vector<std::string> Registry::Impl::check_fields(const ResourceType& type,
 
 Result<void> Registry::Impl::admit(const ResourceType& type, json::Value& object,
                                    const json::Value* old) const {
+  drop_empty_metadata(object);
   type.strategy->apply_defaults(object);
   if (type.custom) {
     detail::prune(object, type.schema);
@@ -323,6 +470,9 @@ awaitable<Result<WriteResult>> Registry::Impl::create(ResourceTypePtr type, std:
     object.as_object().erase("status");
   }
   type->strategy->prepare_for_create(object);
+  if (is_kind(*type, "certificates.k8s.io", "CertificateSigningRequest")) {
+    set_requester(object, options.user);
+  }
   if (auto ok = admit(*type, object, nullptr); !ok) {
     co_return ok.error();
   }
@@ -406,7 +556,8 @@ awaitable<Result<WriteResult>> Registry::Impl::store_update(ResourceTypePtr type
                                                              const json::Value& old,
                                                              std::int64_t old_revision,
                                                              WriteOptions options,
-                                                             std::string subresource) {
+                                                             std::string subresource,
+                                                             bool from_apply) {
   WriteResult result;
   json::Value& meta = metadata_of(object);
   const json::Value& old_meta = old["metadata"];
@@ -429,6 +580,24 @@ awaitable<Result<WriteResult>> Registry::Impl::store_update(ResourceTypePtr type
       spec->as_object().erase("finalizers");
     }
     merged["metadata"]["resourceVersion"] = object["metadata"]["resourceVersion"];
+    object = std::move(merged);
+  } else if (subresource == "approval") {
+    // CertificateSigningRequests: only status.conditions change through /approval (upstream's
+    // approval strategy; the certificate is the signer's, through /status).
+    json::Value merged = old;
+    if (const json::Value* conditions = object.get_path({"status", "conditions"})) {
+      json::Value stamped = *conditions;
+      if (auto ok = check_approval_conditions(*type, name, stamped, old, options_now()); !ok) {
+        co_return ok.error();
+      }
+      merged["status"]["conditions"] = std::move(stamped);
+    } else if (json::Value* st = merged.get("status")) {
+      st->as_object().erase("conditions");
+    }
+    merged["metadata"]["resourceVersion"] = object["metadata"]["resourceVersion"];
+    if (const json::Value* mf = object.get_path({"metadata", "managedFields"})) {
+      merged["metadata"]["managedFields"] = *mf;
+    }
     object = std::move(merged);
   } else if (subresource == "status") {
     // Only status changes through /status; everything else stays as stored (upstream's status
@@ -468,9 +637,14 @@ awaitable<Result<WriteResult>> Registry::Impl::store_update(ResourceTypePtr type
   if (auto ok = admit(*type, object, &old); !ok) {
     co_return ok.error();
   }
-  TimePoint now = options_now();
-  detail::record_update(&old, object, type->schema, manager_for(options), type->group_version(),
-                        now, subresource == "status" ? "status" : "");
+  // An apply has recorded its own operation; tracking it again as an Update would move the
+  // applied fields from the Apply entry to an Update entry of the same manager (upstream's
+  // apply patcher runs only FieldManager.Apply).
+  if (!from_apply) {
+    detail::record_update(&old, object, type->schema, manager_for(options), type->group_version(),
+                          options_now(),
+                          subresource == "status" || subresource == "approval" ? subresource : "");
+  }
 
   // Finalizers done on an object being deleted: the update completes the deletion.
   const json::Value& new_meta = object["metadata"];
@@ -628,6 +802,7 @@ awaitable<Result<std::string>> Registry::get_json(ResourceTypePtr type, std::str
 
 awaitable<Result<WriteResult>> Registry::create(ResourceTypePtr type, std::string ns,
                                                 json::Value object, WriteOptions options) {
+  default_type_meta(*type, object);
   co_return co_await impl_->create(std::move(type), std::move(ns), std::move(object),
                                    std::move(options), false);
 }
@@ -638,6 +813,7 @@ awaitable<Result<WriteResult>> Registry::update(ResourceTypePtr type, std::strin
   if (subresource == "scale") {
     co_return co_await impl_->update_scale(type, ns, name, std::move(object), std::move(options));
   }
+  default_type_meta(*type, object);
   if (auto ok = impl_->check_type_meta(*type, object); !ok) {
     co_return ok.error();
   }
@@ -778,7 +954,8 @@ awaitable<Result<WriteResult>> Registry::patch(ResourceTypePtr type, std::string
       }
     }
     auto result = co_await impl_->store_update(type, ns, name, std::move(*patched), *old, current,
-                                               options, subresource);
+                                               options, subresource,
+                                               patch.type == PatchType::kApply);
     if (!result && result.error().reason == Reason::kConflict && *wanted == 0 &&
         attempt + 1 < attempts) {
       continue;

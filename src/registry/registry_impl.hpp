@@ -49,8 +49,9 @@ struct Registry::Impl {
   Result<void> check_namespace(const ResourceType& type, std::string_view ns, bool creating) const;
   /// apiVersion/kind of a body fit the type (any served version of the same resource).
   Result<void> check_type_meta(const ResourceType& type, const json::Value& object) const;
-  /// fieldValidation: the warnings for Warn, or `strict_error` set for Strict.
-  std::vector<std::string> check_fields(const ResourceType& type, const json::Value& object,
+  /// fieldValidation: the warnings for Warn, or `strict_error` set for Strict. Under Warn and
+  /// Ignore the unknown fields of a built-in kind are dropped from `object`.
+  std::vector<std::string> check_fields(const ResourceType& type, json::Value& object,
                                         const WriteOptions& options,
                                         Result<void>& strict_error) const;
   /// Defaults, pruning (CRDs) and validation of a new or updated object.
@@ -60,12 +61,15 @@ struct Registry::Impl {
                                                      json::Value object, WriteOptions options,
                                                      bool from_apply);
   /// The common tail of PUT and PATCH: `object` replaces `old` (stored at `old_revision`).
+  /// `from_apply`: `object` is a server-side apply result whose managedFields are already final
+  /// (no Update entry is recorded for the writer).
   boost::asio::awaitable<Result<WriteResult>> store_update(ResourceTypePtr type, std::string ns,
                                                            std::string name, json::Value object,
                                                            const json::Value& old,
                                                            std::int64_t old_revision,
                                                            WriteOptions options,
-                                                           std::string subresource);
+                                                           std::string subresource,
+                                                           bool from_apply = false);
   /// Deletes `key` if still at `mod_revision`; false when it changed (or vanished) meanwhile.
   boost::asio::awaitable<Result<bool>> delete_at(const ResourceType& type, std::string key,
                                                  std::int64_t mod_revision,

@@ -115,15 +115,23 @@ awaitable<Result<WriteResult>> Registry::Impl::update_scale(ResourceTypePtr type
   if (!scale.is_object() || scale.string_or("kind", "Scale") != "Scale") {
     co_return errors::bad_request("the body of the request must be an autoscaling/v1 Scale");
   }
-  const json::Value* replicas = scale.get_path({"spec", "replicas"});
-  if (replicas == nullptr || !replicas->is_integral() || replicas->as_int() < 0) {
-    Error e = errors::make(
-        Reason::kInvalid,
-        fmt::format("Scale.autoscaling {} is invalid: spec.replicas: Invalid value: {}: must be "
-                    "greater than or equal to 0",
-                    json::quote(name), replicas != nullptr ? json::serialize(*replicas) : "null"));
-    e.causes.push_back({"FieldValueInvalid", "Invalid value: must be greater than or equal to 0",
-                        "spec.replicas"});
+  // ScaleSpec.replicas is `omitempty` upstream: Go clients leave a 0 out (kubectl scale
+  // --current-replicas=N --replicas=0 PUTs `"spec":{}`), so a missing value is 0.
+  const json::Value* given = scale.get_path({"spec", "replicas"});
+  if (given != nullptr && !given->is_null() && !given->is_integral()) {
+    co_return errors::bad_request(fmt::format(
+        "Scale in version \"v1\" cannot be handled as a Scale: spec.replicas: expected an "
+        "integer, got {}",
+        json::type_name(given->type())));
+  }
+  const std::int64_t replicas = given != nullptr && given->is_integral() ? given->as_int() : 0;
+  if (replicas < 0) {
+    std::string detail =
+        fmt::format("Invalid value: {}: must be greater than or equal to 0", replicas);
+    Error e = errors::make(Reason::kInvalid,
+                           fmt::format("Scale.autoscaling {} is invalid: spec.replicas: {}",
+                                       json::quote(name), detail));
+    e.causes.push_back({"FieldValueInvalid", detail, "spec.replicas"});
     e.name = name;
     e.group = "autoscaling";
     e.kind = "Scale";
@@ -143,9 +151,9 @@ awaitable<Result<WriteResult>> Registry::Impl::update_scale(ResourceTypePtr type
   }
   json::Value updated = *old;
   if (type->scale) {
-    set_path(updated, type->scale->spec_replicas, replicas->as_int());
+    set_path(updated, type->scale->spec_replicas, replicas);
   } else {
-    updated["spec"]["replicas"] = replicas->as_int();
+    updated["spec"]["replicas"] = replicas;
   }
   auto result = co_await store_update(type, ns, name, std::move(updated), *old, current, options, "");
   if (!result) {

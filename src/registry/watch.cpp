@@ -186,9 +186,8 @@ awaitable<Result<std::unique_ptr<WatchStream>>> Registry::watch(ResourceTypePtr 
     from = *rv;
     initial_state = options.send_initial_events;
     if (from > store.current_revision()) {
-      co_return errors::make(Reason::kTimeout,
-                             fmt::format("Too large resource version: {}, current: {}", from,
-                                         store.current_revision()));
+      Error e = detail::too_large_resource_version(from, store.current_revision());
+      co_return e;
     }
     if (from < store.compact_revision()) {
       co_return errors::make(Reason::kExpired,

@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <tuple>
+#include <fstream>
 #include <regex>
+#include <sstream>
+#include <tuple>
 
 #include "skiff_test.hpp"
 
@@ -69,8 +71,10 @@ std::string wait_for_api_endpoint(Process& server) {
 }
 
 KubeServer::KubeServer(const TempDir& dir, std::vector<std::string> extra_flags)
-    : kubeconfig_(dir.file("kubeconfig.yaml")) {
-  std::vector<std::string> argv = {skiff_bin(), "server", "--data-dir", dir.file("data")};
+    : kubeconfig_(dir.file("kubeconfig.yaml")), data_dir_(dir.file("data")) {
+  // No local agent: these tests talk to the API only.
+  std::vector<std::string> argv = {skiff_bin(), "server", "--disable-agent", "--data-dir",
+                                   data_dir_};
   for (auto& f : isolated_server_flags(dir)) {
     argv.push_back(f);
   }
@@ -105,6 +109,110 @@ std::string kubectl_version_binary(int minor) {
     return path;
   }
   return find_program("kubectl.1." + std::to_string(minor));
+}
+
+std::string e2e_data(std::string_view name) {
+  const char* dir = std::getenv("SKIFF_E2E_DATA");
+  REQUIRE(dir != nullptr);
+  return std::string(dir) + "/" + std::string(name);
+}
+
+Kubectl::Kubectl(std::string kubeconfig, std::string binary)
+    : kubeconfig_(std::move(kubeconfig)), binary_(std::move(binary)) {}
+
+CommandResult Kubectl::run(const std::string& args, const std::string& stdin_data,
+                           const std::string& env) const {
+  TempDir scratch;
+  std::string err_path = scratch.file("stderr");
+  CommandResult r;
+  r.status = run_command(env + (env.empty() ? "" : " ") + binary_ + " --kubeconfig " +
+                             kubeconfig_ + " --cache-dir " + scratch.file("cache") +
+                             " --request-timeout=30s " + args + " 2>" + err_path,
+                         &r.out, stdin_data);
+  std::ifstream in(err_path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  r.err = ss.str();
+  return r;
+}
+
+std::string Kubectl::ok(const std::string& args, const std::string& stdin_data,
+                        const std::string& env) const {
+  CommandResult r = run(args, stdin_data, env);
+  INFO("kubectl " << args << "\n-> exit " << r.status << "\n" << r.text());
+  REQUIRE(r.status == 0);
+  return r.out;
+}
+
+std::string Kubectl::fails(const std::string& args, const std::string& stdin_data) const {
+  CommandResult r = run(args, stdin_data);
+  INFO("kubectl " << args << "\n-> exit " << r.status << "\n" << r.text());
+  REQUIRE(r.status != 0);
+  return r.text();
+}
+
+BackgroundKubectl::BackgroundKubectl(const Kubectl& kubectl, const std::string& args) {
+  std::string binary = kubectl.binary();
+  if (binary.find('/') == std::string::npos) {
+    binary = find_program(binary);
+  }
+  REQUIRE(!binary.empty());
+  std::vector<std::string> argv = {binary, "--kubeconfig", kubectl.kubeconfig(), "--cache-dir",
+                                   dir_.file("cache"), "-v=6"};
+  std::istringstream words(args);
+  for (std::string w; words >> w;) {
+    argv.push_back(w);
+  }
+  process_ = std::make_unique<Process>(argv, dir_.file("kubectl"));
+}
+
+BackgroundKubectl::~BackgroundKubectl() {
+  if (process_->running()) {
+    process_->signal(SIGTERM);
+    if (!process_->wait_for(std::chrono::seconds(5))) {
+      process_->signal(SIGKILL);
+      std::ignore = process_->wait_for(std::chrono::seconds(5));
+    }
+  }
+}
+
+bool BackgroundKubectl::wait_for(const std::function<bool(const std::string&)>& pred,
+                                 std::chrono::milliseconds limit) {
+  return eventually([&] { return pred(process_->stdout_text()); }, limit,
+                    std::chrono::milliseconds(20));
+}
+
+bool BackgroundKubectl::wait_for_lines(std::size_t n, std::chrono::milliseconds limit) {
+  return wait_for([n](const std::string& out) { return lines(out).size() >= n; }, limit);
+}
+
+bool BackgroundKubectl::wait_for_watch(std::chrono::milliseconds limit) {
+  // "GET https://.../x?watch=true 200 OK in 1 milliseconds" up to 1.32, a structured
+  // `"Response" verb="GET" url="...watch=true" status="200 OK"` from 1.33.
+  const std::regex established("[?&]watch=true[^\n]*200 OK");
+  return eventually([&] { return std::regex_search(process_->stderr_text(), established); }, limit,
+                    std::chrono::milliseconds(20));
+}
+
+std::string BackgroundKubectl::out() const { return process_->stdout_text(); }
+std::string BackgroundKubectl::err() const { return process_->stderr_text(); }
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    out.push_back(line);
+  }
+  return out;
+}
+
+std::vector<std::string> columns(const std::string& line) {
+  std::vector<std::string> out;
+  std::istringstream in(line);
+  for (std::string w; in >> w;) {
+    out.push_back(w);
+  }
+  return out;
 }
 
 }  // namespace skiff::testing

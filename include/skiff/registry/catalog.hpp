@@ -143,6 +143,9 @@ struct ResourceType {
   std::optional<ScalePaths> scale;  ///< CRD scale subresource; built-ins with scale use their strategy
   /// Discovery order within the group: lower first; the first version listed is the preferred one.
   int version_priority = 0;
+  /// A CRD version marked deprecated: the text of the Warning header every request to it gets
+  /// (its deprecationWarning, else upstream's default). Empty: not deprecated.
+  std::string deprecation_warning;
 
   std::string group_version() const {
     return gvk.group.empty() ? gvk.version : gvk.group + "/" + gvk.version;

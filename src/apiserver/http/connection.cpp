@@ -358,7 +358,10 @@ asio::awaitable<ReadOutcome> Connection<Stream>::answer_read_error(error_code ec
     co_return ReadOutcome::kAnswered;
   }
   if (ec == bhttp::error::body_limit) {
-    co_await send_error(413, "RequestEntityTooLarge", "the request is too large", true);
+    // Upstream's wording (limitedReadBody): kubectl prints it after "Error from server".
+    std::string message =
+        "Request entity too large: limit is " + std::to_string(opt_.max_body_bytes);
+    co_await send_error(413, "RequestEntityTooLarge", message, true);
     co_return ReadOutcome::kAnswered;
   }
   // end_of_stream: closed between requests; partial_message: closed mid-request. Neither gets an

@@ -42,7 +42,7 @@ namespace skiff::apiserver::http {
 struct ServerError {
   int status = 500;          ///< 400, 413, 431, 500
   std::string_view reason;   ///< metav1.Status reason, e.g. "RequestEntityTooLarge"
-  std::string_view message;  ///< e.g. "the request is too large"
+  std::string_view message;  ///< e.g. "Request entity too large: limit is 3145728"
 };
 
 /// What to send for a ServerError.
@@ -94,7 +94,7 @@ struct HttpServerOptions {
   unsigned io_threads = 2;
 
   /// Shapes the body of server-made error responses. Default: a metav1.Status JSON (status_json()),
-  /// e.g. for 413 `{"kind":"Status",...,"message":"the request is too large",
+  /// e.g. for 413 `{"kind":"Status",...,"message":"Request entity too large: limit is 3145728",
   /// "reason":"RequestEntityTooLarge","code":413}`.
   std::function<ErrorBody(const ServerError&)> error_body;
 };

@@ -276,7 +276,8 @@ TEST_CASE("a body over 3 MiB gets 413 with a Status; exactly 3 MiB is accepted",
            &out) == 0);
   REQUIRE(out ==
           R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)"
-          R"("message":"the request is too large","reason":"RequestEntityTooLarge","code":413})"
+          R"("message":"Request entity too large: limit is 3145728","reason":"RequestEntityTooLarge",)"
+          R"("code":413})"
           "\n413");
   REQUIRE(rec.size() == 1);  // the handler never saw the oversized request
 
@@ -309,7 +310,8 @@ TEST_CASE("413 bodies can be shaped by the caller", "[apiserver][http]") {
   REQUIRE(curl("-D - --data-binary 01234567890 " + url(server.port(), "/upload"), &out) == 0);
   REQUIRE(out.find("HTTP/1.1 413") != std::string::npos);
   REQUIRE(out.find("Content-Type: text/plain") != std::string::npos);
-  REQUIRE(out.find("RequestEntityTooLarge: the request is too large") != std::string::npos);
+  REQUIRE(out.find("RequestEntityTooLarge: Request entity too large: limit is 10") !=
+          std::string::npos);
 }
 
 TEST_CASE("an oversized request head gets 431 and the connection closes", "[apiserver][http]") {

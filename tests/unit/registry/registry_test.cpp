@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <fmt/format.h>
 
+#include "skiff/base/base64.hpp"
 #include "skiff/kv/store.hpp"
 #include "run_async.hpp"
 #include "skiff_test.hpp"
@@ -189,7 +190,9 @@ TEST_CASE("updates are optimistic: a stale resourceVersion is a conflict", "[reg
 TEST_CASE("patches of all three non-apply types apply to the current object", "[registry]") {
   Fixture f;
   auto cms = f.type("", "v1", "configmaps");
-  f.create(cms, "default", configmap("a"));
+  // (A label to start with: an empty labels map is not stored, and a JSON patch cannot add under
+  // a missing parent.)
+  f.create(cms, "default", configmap("a", R"({"app":"a"})"));
   registry::PatchOptions merge;
   merge.type = registry::PatchType::kMerge;
   auto m = f.run(f.reg->patch(cms, "default", "a", "", R"({"data":{"n":"1","k":null}})", merge, {}));
@@ -714,4 +717,300 @@ TEST_CASE("JSON text of gets and lists equals the parsed objects, also across co
   CHECK_FALSE(s->raw);
   REQUIRE(s->items.size() == 1);
   CHECK(s->items[0]["metadata"]["name"] == Value("a"));
+
+// The fixes the real-client e2e tests (tests/e2e) exposed, at the registry level.
+
+TEST_CASE("empty metadata maps and lists are not stored", "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  Value body = configmap("empty");
+  body["metadata"]["annotations"] = Object{};
+  body["metadata"]["finalizers"] = json::Array{};
+  Value created = f.create(cms, "default", body);
+  CHECK(created["metadata"].get("labels") == nullptr);
+  CHECK(created["metadata"].get("annotations") == nullptr);
+  CHECK(created["metadata"].get("finalizers") == nullptr);
+
+  // Removing the last label (kubectl label x k-) leaves no `labels: {}` behind.
+  f.create(cms, "default", configmap("one", R"({"k":"v"})"));
+  registry::PatchOptions merge;
+  merge.type = registry::PatchType::kMerge;
+  auto r = f.run(f.reg->patch(cms, "default", "one", "", R"({"metadata":{"labels":{"k":null}}})",
+                              merge, {}));
+  REQUIRE(r);
+  CHECK(r->object["metadata"].get("labels") == nullptr);
+  auto stored = f.run(f.reg->get(cms, "default", "one", "", {}));
+  REQUIRE(stored);
+  CHECK((*stored)["metadata"].get("labels") == nullptr);
+}
+
+TEST_CASE("a built-in kind's body may leave out kind and apiVersion", "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  Value created = f.create(cms, "default", parse(R"({"metadata":{"name":"bare"},"data":{"a":"b"}})"));
+  CHECK(created["kind"] == Value("ConfigMap"));
+  CHECK(created["apiVersion"] == Value("v1"));
+  auto deployments = f.type("apps", "v1", "deployments");
+  Value d = f.create(deployments, "default", parse(R"({"metadata":{"name":"web"},
+    "spec":{"selector":{"matchLabels":{"app":"web"}},
+            "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}}})"));
+  CHECK(d["kind"] == Value("Deployment"));
+  CHECK(d["apiVersion"] == Value("apps/v1"));
+  // An update too.
+  Value update = parse(R"({"metadata":{"name":"bare"},"data":{"a":"c"}})");
+  auto u = f.run(f.reg->update(cms, "default", "bare", "", update, {}));
+  REQUIRE(u);
+  CHECK(u->object["kind"] == Value("ConfigMap"));
+}
+
+TEST_CASE("a body of another kind is refused in upstream's words", "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  auto r = f.run(f.reg->create(
+      cms, "default", parse(R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"}})"), {}));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().reason == Reason::kBadRequest);
+  CHECK(r.error().message ==
+        "Secret in version \"v1\" cannot be handled as a ConfigMap: converting (v1.Secret) to "
+        "(core.ConfigMap): unknown conversion");
+  auto deployments = f.type("apps", "v1", "deployments");
+  auto d = f.run(f.reg->create(
+      deployments, "default",
+      parse(R"({"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"name":"s"}})"), {}));
+  REQUIRE_FALSE(d);
+  CHECK(d.error().message ==
+        "StatefulSet in version \"v1\" cannot be handled as a Deployment: converting "
+        "(v1.StatefulSet) to (apps.Deployment): unknown conversion");
+  auto unknown = f.run(f.reg->create(
+      cms, "default", parse(R"({"apiVersion":"v7","kind":"Gadget","metadata":{"name":"g"}})"), {}));
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message ==
+        "Gadget in version \"v7\" cannot be handled as a ConfigMap: no kind \"Gadget\" is "
+        "registered for version \"v7\" in scheme \"pkg/api/legacyscheme/scheme.go:30\"");
+  // The right kind in a version that is not served for it.
+  auto version = f.run(f.reg->create(
+      cms, "default", parse(R"({"apiVersion":"apps/v1","kind":"ConfigMap","metadata":{"name":"c"}})"),
+      {}));
+  REQUIRE_FALSE(version);
+  CHECK(version.error().reason == Reason::kBadRequest);
+}
+
+TEST_CASE("unknown fields of a built-in kind are dropped unless validation is strict",
+          "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  for (auto mode : {registry::FieldValidation::kWarn, registry::FieldValidation::kIgnore}) {
+    Value body = configmap(mode == registry::FieldValidation::kWarn ? "warn" : "ignore");
+    body["spec"] = Object{{"x", 1}};
+    body["metadata"]["bogus"] = "y";
+    registry::WriteOptions o;
+    o.field_validation = mode;
+    auto r = f.run(f.reg->create(cms, "default", body, o));
+    REQUIRE(r);
+    CHECK(r->warnings.size() == (mode == registry::FieldValidation::kWarn ? 2u : 0u));
+    CHECK(r->object.get("spec") == nullptr);
+    CHECK(r->object["metadata"].get("bogus") == nullptr);
+    CHECK(r->object["data"]["k"] == Value("v"));
+  }
+}
+
+TEST_CASE("server-side apply records one Apply entry and no Update entry of its manager",
+          "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  registry::PatchOptions apply;
+  apply.type = registry::PatchType::kApply;
+  registry::WriteOptions o;
+  o.field_manager = "kubectl";
+  const std::string body =
+      R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"ssa"},"data":{"a":"1"}})";
+  auto created = f.run(f.reg->patch(cms, "default", "ssa", "", body, apply, o));
+  REQUIRE(created);
+  auto changed = f.run(f.reg->patch(
+      cms, "default", "ssa", "",
+      R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"ssa"},"data":{"a":"2"}})", apply,
+      o));
+  REQUIRE(changed);
+  CHECK(changed->object["data"]["a"] == Value("2"));
+  const auto& mf = changed->object["metadata"]["managedFields"];
+  REQUIRE(mf.size() == 1);
+  CHECK(mf.as_array().at(0)["manager"] == Value("kubectl"));
+  CHECK(mf.as_array().at(0)["operation"] == Value("Apply"));
+  CHECK(mf.as_array().at(0).get_path({"fieldsV1", "f:data", "f:a"}) != nullptr);
+}
+
+TEST_CASE("a Scale without spec.replicas scales to 0", "[registry]") {
+  Fixture f;
+  auto deployments = f.type("apps", "v1", "deployments");
+  f.create(deployments, "default", parse(R"({"apiVersion":"apps/v1","kind":"Deployment",
+    "metadata":{"name":"web"},
+    "spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},
+            "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}}})"));
+  // kubectl scale --replicas=0 PUTs a Scale whose spec is empty (replicas is omitempty).
+  auto r = f.run(f.reg->update(
+      deployments, "default", "web", "scale",
+      parse(R"({"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"web"},"spec":{}})"),
+      {}));
+  REQUIRE(r);
+  auto d = f.run(f.reg->get(deployments, "default", "web", "", {}));
+  REQUIRE(d);
+  CHECK((*d)["spec"]["replicas"] == Value(0));
+  auto bad = f.run(f.reg->update(
+      deployments, "default", "web", "scale",
+      parse(R"({"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"web"},"spec":{"replicas":"two"}})"),
+      {}));
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().reason == Reason::kBadRequest);
+  auto negative = f.run(f.reg->update(
+      deployments, "default", "web", "scale",
+      parse(R"({"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"web"},"spec":{"replicas":-1}})"),
+      {}));
+  REQUIRE_FALSE(negative);
+  CHECK(negative.error().reason == Reason::kInvalid);
+  CHECK(negative.error().message ==
+        "Scale.autoscaling \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater "
+        "than or equal to 0");
+}
+
+TEST_CASE("marking an object for deletion adds nothing to it", "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  Value body = configmap("held");
+  body["metadata"]["finalizers"] = json::Array{Value("example.com/hold")};
+  f.create(cms, "default", body);
+  auto marked = f.run(f.reg->remove(cms, "default", "held", {}));
+  REQUIRE(marked);
+  CHECK_FALSE(marked->finished);
+  CHECK(marked->object["metadata"].get("deletionTimestamp") != nullptr);
+  // (A ConfigMap has no spec; `"spec": null` was added and then warned about on every update.)
+  CHECK(marked->object.get("spec") == nullptr);
+  auto stored = f.run(f.reg->get(cms, "default", "held", "", {}));
+  REQUIRE(stored);
+  CHECK(stored->get("spec") == nullptr);
+  registry::PatchOptions jp;
+  jp.type = registry::PatchType::kJson;
+  auto released = f.run(f.reg->patch(cms, "default", "held", "",
+                                     R"([{"op":"remove","path":"/metadata/finalizers"}])", jp, {}));
+  REQUIRE(released);
+  CHECK(released->warnings.empty());
+  CHECK_FALSE(f.run(f.reg->get(cms, "default", "held", "", {})));
+}
+
+TEST_CASE("a deprecated CRD version carries its warning text", "[registry]") {
+  Fixture f;
+  auto crds = f.type("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+  auto crd = [](std::string_view warning) {
+    return parse(fmt::format(R"({{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+      "metadata":{{"name":"gizmos.mv.dev"}},
+      "spec":{{"group":"mv.dev","scope":"Namespaced",
+        "names":{{"plural":"gizmos","singular":"gizmo","kind":"Gizmo"}},
+        "versions":[
+          {{"name":"v1alpha1","served":true,"storage":false,"deprecated":true,
+            "schema":{{"openAPIV3Schema":{{"type":"object"}}}}}},
+          {{"name":"v1beta1","served":true,"storage":false,"deprecated":true{},
+            "schema":{{"openAPIV3Schema":{{"type":"object"}}}}}},
+          {{"name":"v1","served":true,"storage":true,
+            "schema":{{"openAPIV3Schema":{{"type":"object"}}}}}},
+          {{"name":"v2","served":false,"storage":false,
+            "schema":{{"openAPIV3Schema":{{"type":"object"}}}}}}]}}}})",
+                             warning));
+  };
+  Value created = f.create(crds, "", crd(R"(,"deprecationWarning":"v1beta1 gizmos are old")"));
+  CHECK(f.type("mv.dev", "v1", "gizmos")->deprecation_warning.empty());
+  CHECK(f.type("mv.dev", "v1beta1", "gizmos")->deprecation_warning == "v1beta1 gizmos are old");
+  // Upstream's default names the newest served version that is not deprecated (v2 is not served).
+  CHECK(f.type("mv.dev", "v1alpha1", "gizmos")->deprecation_warning ==
+        "mv.dev/v1alpha1 Gizmo is deprecated; use mv.dev/v1 Gizmo");
+  Value update = crd("");
+  update["metadata"]["resourceVersion"] = created["metadata"]["resourceVersion"];
+  REQUIRE(f.run(f.reg->update(crds, "", "gizmos.mv.dev", "", update, {})));
+  CHECK(f.type("mv.dev", "v1beta1", "gizmos")->deprecation_warning ==
+        "mv.dev/v1beta1 Gizmo is deprecated; use mv.dev/v1 Gizmo");
+}
+
+TEST_CASE("a CSR names its requester and /approval changes only its conditions", "[registry]") {
+  Fixture f;
+  auto csrs = f.type("certificates.k8s.io", "v1", "certificatesigningrequests");
+  const std::string request =
+      skiff::base64::encode("-----BEGIN CERTIFICATE REQUEST-----\nMII=\n-----END CERTIFICATE REQUEST-----\n");
+  Value body = parse(fmt::format(R"({{"apiVersion":"certificates.k8s.io/v1",
+    "kind":"CertificateSigningRequest","metadata":{{"name":"alice"}},
+    "spec":{{"request":"{}","signerName":"kubernetes.io/kube-apiserver-client",
+      "usages":["client auth"],"username":"forged","groups":["system:masters"]}},
+    "status":{{"conditions":[{{"type":"Approved","status":"True"}}]}}}})",
+                                 request));
+  registry::WriteOptions o;
+  o.user.name = "system:admin";
+  o.user.groups = {"system:masters", "system:authenticated"};
+  auto created = f.run(f.reg->create(csrs, "", body, o));
+  REQUIRE(created);
+  // The requester comes from the request, never the body; nothing is pre-approved.
+  CHECK(created->object["spec"]["username"] == Value("system:admin"));
+  CHECK(created->object["spec"]["groups"] == parse(R"(["system:masters","system:authenticated"])"));
+  CHECK(created->object.get_path({"status", "conditions"}) == nullptr);
+
+  Value approve = created->object;
+  approve["status"] = parse(R"({"conditions":[{"type":"Approved","status":"True",
+    "reason":"KubectlApprove","message":"approved"}],"certificate":"Zm9v"})");
+  approve["spec"]["signerName"] = "example.com/other";  // ignored through /approval
+  auto approved = f.run(f.reg->update(csrs, "", "alice", "approval", approve, o));
+  REQUIRE(approved);
+  const Value& cond = approved->object["status"]["conditions"].as_array().at(0);
+  CHECK(cond["type"] == Value("Approved"));
+  CHECK(!cond.string_or("lastUpdateTime").empty());
+  CHECK(!cond.string_or("lastTransitionTime").empty());
+  CHECK(approved->object["status"].get("certificate") == nullptr);
+  CHECK(approved->object["spec"]["signerName"] == Value("kubernetes.io/kube-apiserver-client"));
+  const Value& mf = approved->object["metadata"]["managedFields"];
+  bool approval_entry = false;
+  for (const auto& m : mf.as_array()) {
+    approval_entry = approval_entry || m["subresource"] == Value("approval");
+  }
+  CHECK(approval_entry);
+
+  // Approved and Denied together are refused, as is a condition that is not "True".
+  Value both = approved->object;
+  both["status"]["conditions"].as_array().push_back(parse(R"({"type":"Denied","status":"True"})"));
+  auto refused = f.run(f.reg->update(csrs, "", "alice", "approval", both, o));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().reason == Reason::kInvalid);
+  CHECK(refused.error().message.find("status.conditions[1].type: Invalid value: \"Denied\": "
+                                     "Approved and Denied conditions are mutually exclusive") !=
+        std::string::npos);
+  Value unsure = approved->object;
+  unsure["status"]["conditions"].as_array().at(0)["status"] = "False";
+  auto not_true = f.run(f.reg->update(csrs, "", "alice", "approval", unsure, o));
+  REQUIRE_FALSE(not_true);
+  CHECK(not_true.error().message.find("status.conditions[0].status: Unsupported value: \"False\"") !=
+        std::string::npos);
+}
+
+TEST_CASE("a resourceVersion ahead of the store is a 504 client-go recognizes", "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  Value a = f.create(cms, "default", configmap("a"));
+  const std::int64_t ahead = rv_of(a) + 1000;
+  auto check_error = [&](const skiff::Error& e) {
+    CHECK(e.reason == Reason::kTimeout);
+    CHECK(e.message == fmt::format("Timeout: Too large resource version: {}, current: {}", ahead,
+                                   rv_of(a)));
+    REQUIRE(e.causes.size() == 1);
+    CHECK(e.causes[0].type == "ResourceVersionTooLarge");
+    CHECK(e.causes[0].message == "Too large resource version");
+  };
+  registry::ListOptions not_older;
+  not_older.resource_version = std::to_string(ahead);
+  auto l = f.run(f.reg->list(cms, "default", not_older));
+  REQUIRE_FALSE(l);
+  check_error(l.error());
+  registry::ListOptions exact = not_older;
+  exact.resource_version_match = "Exact";
+  auto x = f.run(f.reg->list(cms, "default", exact));
+  REQUIRE_FALSE(x);
+  check_error(x.error());
+  registry::WatchOptions from;
+  from.resource_version = std::to_string(ahead);
+  auto w = f.run(f.reg->watch(cms, "default", from));
+  REQUIRE_FALSE(w);
+  check_error(w.error());
 }
