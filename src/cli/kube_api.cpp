@@ -39,7 +39,16 @@ T run_now(boost::asio::awaitable<T> task) {
   });
   io.run();
   if (error) {
-    std::rethrow_exception(error);
+    // Start-up work reports failures as values; an exception escaping it (seen once: a cancelled
+    // store write on a full disk) becomes one too instead of aborting the process.
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      return T(errors::internal(fmt::format("start-up task failed: {}", e.what())));
+    }
+  }
+  if (!out) {
+    return T(errors::internal("start-up task did not complete"));
   }
   return std::move(*out);
 }

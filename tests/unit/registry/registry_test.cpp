@@ -717,6 +717,7 @@ TEST_CASE("JSON text of gets and lists equals the parsed objects, also across co
   CHECK_FALSE(s->raw);
   REQUIRE(s->items.size() == 1);
   CHECK(s->items[0]["metadata"]["name"] == Value("a"));
+}
 
 // The fixes the real-client e2e tests (tests/e2e) exposed, at the registry level.
 
