@@ -15,7 +15,9 @@
 
 namespace {
 
+using skiff::testing::contains;
 using skiff::testing::KubeServer;
+using skiff::testing::slurp;
 using skiff::testing::TempDir;
 
 struct Reply {
@@ -77,13 +79,6 @@ struct Api {
     }
     return r;
   }
-
-  static std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
 };
 
 Api& api() {
@@ -110,10 +105,6 @@ std::string expect_status(const Reply& r, int code, const std::string& reason) {
 std::string config_map(const std::string& name, const std::string& extra = {}) {
   return R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")" + name + R"("})" + extra +
          "}";
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
 }
 
 }  // namespace

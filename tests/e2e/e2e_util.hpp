@@ -137,4 +137,13 @@ std::vector<std::string> lines(const std::string& text);
 /// `line` split on runs of spaces (kubectl's column output).
 std::vector<std::string> columns(const std::string& line);
 
+/// The whole content of the file at `path` ("" when it cannot be read).
+std::string slurp(const std::string& path);
+
+/// `s` with every occurrence of `from` replaced by `to`.
+std::string replace_all(std::string s, const std::string& from, const std::string& to);
+
+/// Whether `haystack` contains `needle`.
+bool contains(const std::string& haystack, const std::string& needle);
+
 }  // namespace skiff::testing

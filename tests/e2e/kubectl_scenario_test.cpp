@@ -17,10 +17,13 @@ namespace {
 
 using skiff::testing::BackgroundKubectl;
 using skiff::testing::columns;
+using skiff::testing::contains;
 using skiff::testing::e2e_data;
 using skiff::testing::Kubectl;
 using skiff::testing::KubeServer;
 using skiff::testing::lines;
+using skiff::testing::replace_all;
+using skiff::testing::slurp;
 using skiff::testing::TempDir;
 using namespace std::chrono_literals;
 
@@ -37,24 +40,6 @@ Cluster& cluster() {
 }
 
 const Kubectl& kc() { return cluster().k; }
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (auto pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) {
-    s.replace(pos, from.size(), to);
-  }
-  return s;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
 
 // `kubectl get <what> -o jsonpath=<path>` (namespace in `what` as "-n ns ...").
 std::string jsonpath(const std::string& what, const std::string& path) {

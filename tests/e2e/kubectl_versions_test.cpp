@@ -17,10 +17,13 @@ namespace {
 
 using skiff::testing::BackgroundKubectl;
 using skiff::testing::columns;
+using skiff::testing::contains;
 using skiff::testing::e2e_data;
 using skiff::testing::Kubectl;
 using skiff::testing::KubeServer;
 using skiff::testing::lines;
+using skiff::testing::replace_all;
+using skiff::testing::slurp;
 using skiff::testing::TempDir;
 
 struct Cluster {
@@ -33,28 +36,33 @@ Cluster& cluster() {
   return c;
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (auto pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) {
-    s.replace(pos, from.size(), to);
-  }
-  return s;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
 // kubectl 1.27 and 1.28 validate `apply`, `create -f` and `apply --server-side` against
-// /openapi/v2 in protobuf, which Skiff does not serve yet (branch openapi-v2); until then these
-// versions run those commands with --validate=false.
-bool needs_openapi_v2(int minor) { return minor <= 28; }
+// /openapi/v2 in protobuf: the core case runs those commands with --validate=false for them, and
+// the [openapi-v2] case (with tests/e2e/openapi_v2_test.cpp) checks them with validation.
+bool needs_openapi_v2(int minor) {
+  return minor <= 28;
+}
+
+// replace, diff and edit of deployment `web` (in `n`, " -n ns") now at `replicas` replicas: a
+// replace to 4 (and, with `stale`, a replace of the copy it replaced is a conflict), diff of the
+// live object (no change) and of a change, then a scripted edit to 5.
+void replace_diff_edit(const Kubectl& k, const std::string& n, int replicas, bool stale) {
+  std::string live = k.ok("get deployment web -o yaml" + n);
+  CHECK(k.ok("replace -f -", replace_all(live, "replicas: " + std::to_string(replicas),
+                                         "replicas: 4")) == "deployment.apps/web replaced\n");
+  if (stale) {
+    CHECK(contains(k.fails("replace -f -", live), "the object has been modified"));
+  }
+  std::string current = k.ok("get deployment web -o yaml" + n);
+  CHECK(k.run("diff -f -", current).status == 0);
+  CHECK(k.run("diff -f -", replace_all(current, "replicas: 4", "replicas: 6")).status == 1);
+  TempDir dir;
+  std::string ed = dir.file("ed.sh");
+  std::ofstream(ed) << "#!/bin/sh\nsed -i -e 's/replicas: 4/replicas: 5/' \"$1\"\n";
+  std::filesystem::permissions(ed, std::filesystem::perms::owner_all);
+  CHECK(k.ok("edit deployment web" + n, {}, "KUBE_EDITOR=" + ed) == "deployment.apps/web edited\n");
+  CHECK(k.ok("get deployment web -o jsonpath='{.spec.replicas}'" + n) == "5");
+}
 
 }  // namespace
 
@@ -143,20 +151,7 @@ TEST_CASE("core kubectl commands work with kubectl 1.27, 1.30 and 1.33", "[e2e][
   CHECK(k.ok("get deployment web -o jsonpath='{.spec.replicas}'" + n) == "3");
   // replace, diff and edit read OpenAPI v2 before 1.29 (checked in the [openapi-v2] case).
   if (!needs_openapi_v2(minor)) {
-    std::string live = k.ok("get deployment web -o yaml" + n);
-    CHECK(k.ok("replace -f -", replace_all(live, "replicas: 3", "replicas: 4")) ==
-          "deployment.apps/web replaced\n");
-    CHECK(contains(k.fails("replace -f -", live), "the object has been modified"));
-    std::string current = k.ok("get deployment web -o yaml" + n);
-    CHECK(k.run("diff -f -", current).status == 0);
-    CHECK(k.run("diff -f -", replace_all(current, "replicas: 4", "replicas: 6")).status == 1);
-    TempDir dir;
-    std::string ed = dir.file("ed.sh");
-    std::ofstream(ed) << "#!/bin/sh\nsed -i -e 's/replicas: 4/replicas: 5/' \"$1\"\n";
-    std::filesystem::permissions(ed, std::filesystem::perms::owner_all);
-    CHECK(k.ok("edit deployment web" + n, {}, "KUBE_EDITOR=" + ed) ==
-          "deployment.apps/web edited\n");
-    CHECK(k.ok("get deployment web -o jsonpath='{.spec.replicas}'" + n) == "5");
+    replace_diff_edit(k, n, 3, true);
   }
 
   // get -w: the list, then a change.
@@ -218,18 +213,7 @@ TEST_CASE("kubectl 1.27 apply, create -f and explain with OpenAPI v2 validation"
   CHECK(std::regex_search(explained, std::regex("FIELD: +replicas +<integer>")));
   CHECK(std::regex_search(k.ok("explain deployment"), std::regex("KIND: +Deployment")));
   // replace, diff and edit read /openapi/v2 too in 1.27.
-  std::string live = k.ok("get deployment web -o yaml" + n);
-  CHECK(k.ok("replace -f -", replace_all(live, "replicas: 2", "replicas: 4")) ==
-        "deployment.apps/web replaced\n");
-  std::string current = k.ok("get deployment web -o yaml" + n);
-  CHECK(k.run("diff -f -", current).status == 0);
-  CHECK(k.run("diff -f -", replace_all(current, "replicas: 4", "replicas: 6")).status == 1);
-  TempDir dir;
-  std::string ed = dir.file("ed.sh");
-  std::ofstream(ed) << "#!/bin/sh\nsed -i -e 's/replicas: 4/replicas: 5/' \"$1\"\n";
-  std::filesystem::permissions(ed, std::filesystem::perms::owner_all);
-  CHECK(k.ok("edit deployment web" + n, {}, "KUBE_EDITOR=" + ed) == "deployment.apps/web edited\n");
-  CHECK(k.ok("get deployment web -o jsonpath='{.spec.replicas}'" + n) == "5");
+  replace_diff_edit(k, n, 2, false);
   // A `kind: List` file is validated against /openapi/v2 by every kubectl version (1.32 here).
   const Kubectl current_kubectl(cluster().server.kubeconfig());
   CHECK(current_kubectl.ok("create -f -" + n,

@@ -20,6 +20,7 @@
 
 namespace {
 
+using skiff::testing::contains;
 using skiff::testing::find_program;
 using skiff::testing::kubectl;
 using skiff::testing::kubectl_version_binary;
@@ -46,10 +47,6 @@ std::string ok(const KubeServer& server, const std::string& bin, const std::stri
   INFO(bin << " " << args << " -> " << r.out);
   REQUIRE(r.status == 0);
   return r.out;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 void write_file(const std::string& path, const std::string& text) {
