@@ -123,16 +123,24 @@ struct ApiHandler::Impl {
 
   // ---- responses ----
 
+  static bool wants_pretty(const ApiRequest& req) {
+    auto p = req.param("pretty");
+    return p && parse_bool_param(*p);
+  }
+
+  // JSON already serialized.
+  static awaitable<void> send_json_text(ApiResponder& res, int code, std::string body,
+                                        HeaderList extra = {}) {
+    extra.emplace_back("Content-Type", std::string(kJsonType));
+    co_await res.send(code, std::move(extra), std::move(body));
+  }
+
   static awaitable<void> send_json(ApiResponder& res, int code, const json::Value& value,
                                    const ApiRequest& req, HeaderList extra = {}) {
-    bool pretty = false;
-    if (auto p = req.param("pretty")) {
-      pretty = parse_bool_param(*p);
-    }
-    extra.emplace_back("Content-Type", std::string(kJsonType));
     // Named, not a ?: temporary inside the co_await (GCC 12 destroys those twice).
-    std::string body = pretty ? json::serialize_pretty(value) + "\n" : json::serialize(value);
-    co_await res.send(code, std::move(extra), std::move(body));
+    std::string body =
+        wants_pretty(req) ? json::serialize_pretty(value) + "\n" : json::serialize(value);
+    co_await send_json_text(res, code, std::move(body), std::move(extra));
   }
 
   static awaitable<void> send_value(ApiResponder& res, int code, const json::Value& value,
@@ -449,20 +457,14 @@ struct ApiHandler::Impl {
     if (auto rv = req.param("resourceVersion")) {
       opts.resource_version = std::string(*rv);
     }
-    bool pretty = false;
-    if (auto p = req.param("pretty")) {
-      pretty = parse_bool_param(*p);
-    }
-    if (neg.output == Output::kJson && !pretty && sub != "scale") {
+    if (neg.output == Output::kJson && !wants_pretty(req) && sub != "scale") {
       // Only serialized: the stored text is served without a parse.
       auto text = co_await registry.get_json(type, info.ns, info.name, opts);
       if (!text) {
         co_await send_error(res, text.error(), req);
         co_return;
       }
-      HeaderList headers;
-      headers.emplace_back("Content-Type", std::string(kJsonType));
-      co_await res.send(200, std::move(headers), std::move(*text));
+      co_await send_json_text(res, 200, std::move(*text));
       co_return;
     }
     auto object = co_await registry.get(type, info.ns, info.name, sub, opts);
@@ -535,11 +537,7 @@ struct ApiHandler::Impl {
       co_await send_error(res, opts.error(), req);
       co_return;
     }
-    bool pretty = false;
-    if (auto p = req.param("pretty")) {
-      pretty = parse_bool_param(*p);
-    }
-    opts->json_text = neg.output == Output::kJson && !pretty;
+    opts->json_text = neg.output == Output::kJson && !wants_pretty(req);
     auto list = co_await registry.list(type, info.ns, std::move(*opts));
     if (!list) {
       co_await send_error(res, list.error(), req);
@@ -554,9 +552,7 @@ struct ApiHandler::Impl {
       body.append(",\"metadata\":").append(json::serialize(list_metadata(*list)));
       body.append(",\"items\":[").append(list->raw_items).append("]}");
       list->raw_items = std::string();
-      HeaderList headers;
-      headers.emplace_back("Content-Type", std::string(kJsonType));
-      co_await res.send(200, std::move(headers), std::move(body));
+      co_await send_json_text(res, 200, std::move(body));
       co_return;
     }
     if (neg.output == Output::kTable) {

@@ -126,6 +126,9 @@ awaitable<Result<ListResult>> Registry::list(ResourceTypePtr type, std::string n
   const std::string raw_prefix = out.raw ? detail::served_json_prefix(*type) : std::string();
   const std::string end = kv::prefix_end(prefix);
   std::int64_t want = options.limit > 0 ? options.limit : 0;
+  auto taken = [&] {
+    return static_cast<std::int64_t>(out.items.size() + out.raw_count);
+  };
   std::string next = start;
   bool more = false;
   std::string last_key;
@@ -136,8 +139,7 @@ awaitable<Result<ListResult>> Registry::list(ResourceTypePtr type, std::string n
     req.range_end = end;
     req.revision = revision;
     if (want > 0) {
-      std::int64_t remaining =
-          want - static_cast<std::int64_t>(out.items.size() + out.raw_count);
+      std::int64_t remaining = want - taken();
       req.limit = selection->everything() ? remaining : std::max(remaining, kChunk);
     }
     auto r = store.range(req);
@@ -183,7 +185,7 @@ awaitable<Result<ListResult>> Registry::list(ResourceTypePtr type, std::string n
             !ok) {
           co_return ok.error();
         }
-        if (want > 0 && static_cast<std::int64_t>(out.raw_count) >= want) {
+        if (want > 0 && taken() >= want) {
           filled = true;
           more = i + 1 < r->kvs.size() || r->more;
           break;
@@ -196,7 +198,7 @@ awaitable<Result<ListResult>> Registry::list(ResourceTypePtr type, std::string n
       }
       if (selection->matches(*object)) {
         out.items.push_back(std::move(*object));
-        if (want > 0 && static_cast<std::int64_t>(out.items.size()) >= want) {
+        if (want > 0 && taken() >= want) {
           filled = true;
           more = i + 1 < r->kvs.size() || r->more;
           break;
@@ -214,8 +216,7 @@ awaitable<Result<ListResult>> Registry::list(ResourceTypePtr type, std::string n
     resume.push_back('\0');
     out.continue_token = encode_continue(revision, resume);
     if (selection->everything() && options.continue_token.empty() && total_count >= 0) {
-      out.remaining_item_count =
-          total_count - static_cast<std::int64_t>(out.items.size() + out.raw_count);
+      out.remaining_item_count = total_count - taken();
     }
   }
   co_return out;

@@ -249,9 +249,8 @@ Result<std::optional<kv::KeyValue>> Registry::Impl::read(const std::string& key)
   return std::optional<kv::KeyValue>(std::move(r->kvs.front()));
 }
 
-Result<json::Value> Registry::Impl::read_object(const ResourceType& type, std::string_view ns,
-                                                std::string_view name,
-                                                std::int64_t* mod_revision) const {
+Result<kv::KeyValue> Registry::Impl::read_entry(const ResourceType& type, std::string_view ns,
+                                                std::string_view name) const {
   auto kv = read(object_key(type, ns, name));
   if (!kv) {
     return kv.error();
@@ -259,10 +258,20 @@ Result<json::Value> Registry::Impl::read_object(const ResourceType& type, std::s
   if (!*kv) {
     return detail::not_found(type, name);
   }
-  if (mod_revision != nullptr) {
-    *mod_revision = (*kv)->mod_revision;
+  return std::move(**kv);
+}
+
+Result<json::Value> Registry::Impl::read_object(const ResourceType& type, std::string_view ns,
+                                                std::string_view name,
+                                                std::int64_t* mod_revision) const {
+  auto kv = read_entry(type, ns, name);
+  if (!kv) {
+    return kv.error();
   }
-  return detail::decode_stored(type, (*kv)->value, (*kv)->mod_revision);
+  if (mod_revision != nullptr) {
+    *mod_revision = kv->mod_revision;
+  }
+  return detail::decode_stored(type, kv->value, kv->mod_revision);
 }
 
 Result<void> Registry::Impl::check_namespace(const ResourceType& type, std::string_view ns,
@@ -783,17 +792,14 @@ awaitable<Result<json::Value>> Registry::get(ResourceTypePtr type, std::string n
 awaitable<Result<std::string>> Registry::get_json(ResourceTypePtr type, std::string ns,
                                                   std::string name, GetOptions options) {
   (void)options;  // as get()
-  auto kv = impl_->read(object_key(*type, ns, name));
+  auto kv = impl_->read_entry(*type, ns, name);
   if (!kv) {
     co_return kv.error();
   }
-  if (!*kv) {
-    co_return detail::not_found(*type, name);
-  }
   std::string out;
-  out.reserve((*kv)->value.size() + 40);
-  if (auto ok = detail::stored_to_json(*type, detail::served_json_prefix(*type), (*kv)->value,
-                                       (*kv)->mod_revision, out);
+  out.reserve(kv->value.size() + 40);
+  if (auto ok = detail::stored_to_json(*type, detail::served_json_prefix(*type), kv->value,
+                                       kv->mod_revision, out);
       !ok) {
     co_return ok.error();
   }

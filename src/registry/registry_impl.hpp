@@ -42,6 +42,9 @@ struct Registry::Impl {
 
   /// The live kv entry at `key`, if any.
   Result<std::optional<kv::KeyValue>> read(const std::string& key) const;
+  /// The stored entry of one object (kNotFound worded for the type).
+  Result<kv::KeyValue> read_entry(const ResourceType& type, std::string_view ns,
+                                  std::string_view name) const;
   /// The served object (kNotFound worded for the type); its mod_revision into `mod_revision`.
   Result<json::Value> read_object(const ResourceType& type, std::string_view ns,
                                   std::string_view name, std::int64_t* mod_revision) const;
