@@ -321,15 +321,15 @@ void WatchStream::run_pump() {
   }
   for (;;) {
     // Progress answers need every watcher's next_revision() to be fresh: an idle watcher is never
-    // notified, so poll it once (an empty poll moves it to the current revision). Only a request
-    // seen here, before the polls, may be answered in this pass: one that arrives while the pass
-    // runs finds idle watchers polled at an older revision (it re-runs the pump, see OnReadDone).
-    bool progress_pass = false;
+    // notified, so poll it once (an empty poll moves it to the current revision). A request that
+    // arrives while the pass runs finds idle watchers polled at an older revision: answer_progress
+    // then stays below its floor and the re-run this request asked for answers (see OnReadDone).
     {
       std::lock_guard lock(mu_);
-      progress_pass = progress_requested_;
       for (auto& [id, entry] : entries_) {
-        if (progress_pass || (tick_due_ && entry->progress_notify)) entry->dirty.store(true);
+        if (progress_requested_ || (tick_due_ && entry->progress_notify)) {
+          entry->dirty.store(true);
+        }
       }
     }
     while (pump_once()) {
@@ -341,7 +341,7 @@ void WatchStream::run_pump() {
       std::lock_guard lock(mu_);
       starved = pump_on_drain_;
     }
-    if (progress_pass && !starved) {
+    if (!starved) {
       answer_progress();
     }
     send_progress_notifications();
