@@ -123,9 +123,13 @@ int run_server(const ServerConfig& config, const sigset_t& signals) {
   log::info(kComponent, "datastore {} open at revision {}", store_options.path,
             (*store)->current_revision());
 
-  auto kube_api = KubeApi::start(config, **store);
-  if (!kube_api) {
-    return fail(kube_api.error().message);
+  std::unique_ptr<KubeApi> kube_api;
+  if (!config.disable_apiserver) {
+    auto started = KubeApi::start(config, **store);
+    if (!started) {
+      return fail(started.error().message);
+    }
+    kube_api = std::move(*started);
   }
 
   std::unique_ptr<etcd::Server> etcd_server;
@@ -159,8 +163,10 @@ int run_server(const ServerConfig& config, const sigset_t& signals) {
     etcd_server->shutdown();
     etcd_server.reset();
   }
-  (*kube_api)->shutdown();
-  kube_api->reset();
+  if (kube_api) {
+    kube_api->shutdown();
+    kube_api.reset();
+  }
   store->reset();
   log::info(kComponent, "shutdown complete");
   return kExitOk;

@@ -125,6 +125,8 @@ std::string server_help() {
       "with NodePort visibility (default: \"30000-32767\")\n"
       "   --disable-agent                             (agent) Do not run a local agent and register a "
       "local kubelet\n"
+      "   --disable-apiserver                         (components) Do not run the Kubernetes API "
+      "server (only the datastore, with --etcd-listen)\n"
       "   --help, -h                                  show help\n");
 }
 
@@ -139,12 +141,23 @@ Result<ServerConfig> parse_server_flags(const std::vector<std::string>& args, bo
       help = true;
       continue;
     }
-    if (arg == "--disable-agent" || arg == "--disable-agent=true") {
-      config.disable_agent = true;
-      continue;
+    // Boolean flags: "--flag", "--flag=true" or "--flag=false".
+    bool* switch_flag = nullptr;
+    std::string_view switch_name = std::string_view(arg).substr(0, arg.find('='));
+    if (switch_name == "--disable-agent") {
+      switch_flag = &config.disable_agent;
+    } else if (switch_name == "--disable-apiserver") {
+      switch_flag = &config.disable_apiserver;
     }
-    if (arg == "--disable-agent=false") {
-      config.disable_agent = false;
+    if (switch_flag != nullptr) {
+      std::string_view v = arg.size() > switch_name.size()
+                               ? std::string_view(arg).substr(switch_name.size() + 1)
+                               : std::string_view("true");
+      if (v != "true" && v != "false") {
+        return errors::bad_request(fmt::format(
+            "invalid value \"{}\" for flag {}: want true or false", v, switch_name));
+      }
+      *switch_flag = v == "true";
       continue;
     }
     if (arg.rfind('-', 0) != 0) {
@@ -306,6 +319,9 @@ Result<ServerConfig> parse_server_flags(const std::vector<std::string>& args, bo
     } else {
       return errors::bad_request(fmt::format("flag provided but not defined: {}", name));
     }
+  }
+  if (config.disable_apiserver && !config.etcd_listen) {
+    return errors::bad_request("--disable-apiserver needs --etcd-listen: nothing would be served");
   }
   return config;
 }

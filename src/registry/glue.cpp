@@ -123,8 +123,15 @@ Result<json::Value> strategic_merge_patch(const json::Value& document, std::stri
 
 Result<json::Value> server_side_apply(const json::Value* live, const json::Value& config,
                                       const Node* schema, std::string_view manager,
-                                      std::string_view api_version, bool force, TimePoint now) {
-  return registry::server_side_apply(live, config, schema, manager, api_version, force, now);
+                                      std::string_view api_version, bool force, TimePoint now,
+                                      std::string_view subresource,
+                                      std::initializer_list<std::string_view> reset) {
+  std::vector<FieldPath> reset_fields;
+  for (std::string_view field : reset) {
+    reset_fields.push_back(make_path({field}));
+  }
+  return registry::server_side_apply(live, config, schema, manager, api_version, force, now,
+                                     subresource, std::move(reset_fields));
 }
 
 void record_update(const json::Value* old, json::Value& object, const Node* schema,

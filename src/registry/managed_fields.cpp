@@ -945,9 +945,13 @@ json::Value record_update(const json::Value* live, json::Value updated, const No
 Result<json::Value> server_side_apply(const json::Value* live, const json::Value& config,
                                       const Node* schema, std::string_view manager,
                                       std::string_view api_version, bool force,
-                                      std::chrono::system_clock::time_point now) {
+                                      std::chrono::system_clock::time_point now,
+                                      std::string_view subresource,
+                                      std::vector<FieldPath> reset_fields) {
   FieldManagerOptions options;
   options.gvk = endpoint_gvk(schema, api_version, {live, &config});
+  options.subresource = std::string(subresource);
+  options.reset_fields = std::move(reset_fields);
   return FieldManager(schema, std::move(options)).apply(live, config, manager, force, now);
 }
 

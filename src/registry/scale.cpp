@@ -216,9 +216,14 @@ awaitable<Result<WriteResult>> Registry::Impl::apply_create(ResourceTypePtr type
   if (!config) {
     co_return config.error();
   }
-  auto applied = detail::server_side_apply(nullptr, *config, type->schema,
-                                           manager_for(options), type->group_version(), patch.force,
-                                           options_now());
+  // A create by apply keeps no status (PrepareForCreate), so nobody owns it.
+  auto applied = type->has_status
+                     ? detail::server_side_apply(nullptr, *config, type->schema,
+                                                 manager_for(options), type->group_version(),
+                                                 patch.force, options_now(), "", {"status"})
+                     : detail::server_side_apply(nullptr, *config, type->schema,
+                                                 manager_for(options), type->group_version(),
+                                                 patch.force, options_now());
   if (!applied) {
     co_return applied.error();
   }

@@ -109,6 +109,8 @@ TEST_CASE("unknown flags, bad values and unknown commands are usage errors with 
       {{"server", "--datastore-sync", "sometimes"}, "for flag --datastore-sync"},
       {{"server", "--datastore-quota-bytes", "-5"}, "for flag --datastore-quota-bytes"},
       {{"server", "--data-dir"}, "flag needs an argument: --data-dir"},
+      {{"server", "--disable-apiserver=maybe"}, "invalid value \"maybe\" for flag --disable-apiserver"},
+      {{"server", "--disable-apiserver"}, "--disable-apiserver needs --etcd-listen"},
       {{"server", "extra"}, "unexpected argument \"extra\""},
       {{"frobnicate"}, "no such command \"frobnicate\""},
       {{"--bogus"}, "flag provided but not defined: --bogus"},
@@ -193,4 +195,31 @@ TEST_CASE("skiff server stops in order on SIGTERM and SIGINT and keeps its data"
     REQUIRE(status.has_value());
     CHECK(*status == 0);
   }
+}
+
+TEST_CASE("skiff server --disable-apiserver serves only the datastore over the etcd endpoint",
+          "[e2e][cli]") {
+  if (skiff::testing::find_program("etcdctl").empty()) {
+    WARN("etcdctl not installed: skipping");
+    return;
+  }
+  TempDir dir;
+  std::vector<std::string> args = {skiff_bin(), "server", "--data-dir", dir.file("data"),
+                                   "--etcd-listen", "127.0.0.1:0", "--disable-apiserver"};
+  for (auto& f : skiff::testing::isolated_server_flags(dir)) {
+    args.push_back(f);
+  }
+  Process server(args, dir.file("server"));
+  auto endpoint = wait_for_etcd_endpoint(server);
+  etcdctl_ok(endpoint, "put /only/a one");
+  CHECK(etcdctl_ok(endpoint, "get /only/a --print-value-only") == "one\n");
+  // No API server: no Kubernetes objects (the default namespaces), no kubeconfig, no PKI.
+  CHECK(etcdctl_ok(endpoint, "get /registry/ --prefix --keys-only").empty());
+  CHECK(!std::filesystem::exists(dir.file("kubeconfig.yaml")));
+  CHECK(!std::filesystem::exists(dir.path() / "data" / "server" / "tls"));
+  CHECK(server.stderr_text().find("Kubernetes API listening") == std::string::npos);
+  server.signal(SIGTERM);
+  auto status = server.wait_for(20s);
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
 }

@@ -30,6 +30,7 @@ struct ServerConfig {
   std::string write_kubeconfig;             ///< --write-kubeconfig / -o (default: see below)
   int write_kubeconfig_mode = 0600;         ///< --write-kubeconfig-mode (octal)
   bool disable_agent = false;               ///< --disable-agent
+  bool disable_apiserver = false;           ///< --disable-apiserver (store + etcd endpoint only)
   std::string service_cidr = "10.43.0.0/16";  ///< --service-cidr
   std::string cluster_cidr = "10.42.0.0/16";  ///< --cluster-cidr
   int node_port_min = 30000;                ///< --service-node-port-range

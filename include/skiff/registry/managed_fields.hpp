@@ -286,11 +286,13 @@ json::Value record_update(const json::Value* live, json::Value updated, const No
                           std::chrono::system_clock::time_point now,
                           std::string_view subresource = {});
 
-/// FieldManager(schema, {gvk}).apply(...) likewise (the kind from schema->gvks, else from `live`,
-/// else from `config`).
+/// FieldManager(schema, {gvk, subresource, reset_fields}).apply(...) likewise (the kind from
+/// schema->gvks, else from `live`, else from `config`).
 Result<json::Value> server_side_apply(const json::Value* live, const json::Value& config,
                                       const Node* schema, std::string_view manager,
                                       std::string_view api_version, bool force,
-                                      std::chrono::system_clock::time_point now);
+                                      std::chrono::system_clock::time_point now,
+                                      std::string_view subresource = {},
+                                      std::vector<FieldPath> reset_fields = {});
 
 }  // namespace skiff::registry

@@ -840,6 +840,71 @@ TEST_CASE("server-side apply records one Apply entry and no Update entry of its 
   CHECK(mf.as_array().at(0).get_path({"fieldsV1", "f:data", "f:a"}) != nullptr);
 }
 
+TEST_CASE("server-side apply owns status only through /status and spec only through the main "
+          "resource", "[registry]") {
+  Fixture f;
+  auto deployments = f.type("apps", "v1", "deployments");
+  registry::PatchOptions apply;
+  apply.type = registry::PatchType::kApply;
+  registry::WriteOptions user;
+  user.field_manager = "user";
+  const std::string spec = R"("spec":{"replicas":2,"selector":{"matchLabels":{"app":"w"}},
+    "template":{"metadata":{"labels":{"app":"w"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}})";
+  auto entry_of = [](const Value& object, std::string_view manager) -> const Value* {
+    for (const auto& e : object["metadata"]["managedFields"].as_array()) {
+      if (e["manager"] == Value(std::string(manager))) {
+        return &e;
+      }
+    }
+    return nullptr;
+  };
+  // Created by apply with a status: the status is dropped and not owned.
+  auto created = f.run(f.reg->patch(
+      deployments, "default", "w", "",
+      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"w"},)" + spec +
+          R"(,"status":{"replicas":7}})",
+      apply, user));
+  REQUIRE(created);
+  CHECK(created->object["status"].get("replicas") == nullptr);
+  const Value* mine = entry_of(created->object, "user");
+  REQUIRE(mine != nullptr);
+  CHECK(mine->get_path({"fieldsV1", "f:spec", "f:replicas"}) != nullptr);
+  CHECK(mine->get_path({"fieldsV1", "f:status"}) == nullptr);
+
+  // A controller applies status through /status: its entry names the subresource and owns only
+  // status; the spec in its config is ignored.
+  registry::WriteOptions ctrl;
+  ctrl.field_manager = "ctrl";
+  auto status = f.run(f.reg->patch(
+      deployments, "default", "w", "status",
+      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"w"},"spec":{"replicas":9},"status":{"replicas":2}})",
+      apply, ctrl));
+  REQUIRE(status);
+  CHECK(status->object["status"]["replicas"] == Value(2));
+  CHECK(status->object["spec"]["replicas"] == Value(2));
+  const Value* theirs = entry_of(status->object, "ctrl");
+  REQUIRE(theirs != nullptr);
+  CHECK((*theirs)["subresource"] == Value("status"));
+  CHECK(theirs->get_path({"fieldsV1", "f:status", "f:replicas"}) != nullptr);
+  CHECK(theirs->get_path({"fieldsV1", "f:spec"}) == nullptr);
+
+  // The user re-applies with another status: no conflict with "ctrl" (reset fields never
+  // conflict), status unchanged, still not owned by the user.
+  auto again = f.run(f.reg->patch(
+      deployments, "default", "w", "",
+      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"w"},)" + spec +
+          R"(,"status":{"replicas":5}})",
+      apply, user));
+  REQUIRE(again);
+  CHECK(again->object["status"]["replicas"] == Value(2));
+  mine = entry_of(again->object, "user");
+  REQUIRE(mine != nullptr);
+  CHECK(mine->get_path({"fieldsV1", "f:status"}) == nullptr);
+  theirs = entry_of(again->object, "ctrl");
+  REQUIRE(theirs != nullptr);
+  CHECK(theirs->get_path({"fieldsV1", "f:status", "f:replicas"}) != nullptr);
+}
+
 TEST_CASE("a Scale without spec.replicas scales to 0", "[registry]") {
   Fixture f;
   auto deployments = f.type("apps", "v1", "deployments");
