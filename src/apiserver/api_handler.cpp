@@ -923,6 +923,7 @@ struct ApiHandler::Impl {
     }
     wo.label_selector = std::string(req.param("labelSelector").value_or(""));
     wo.field_selector = std::string(req.param("fieldSelector").value_or(""));
+    wo.json_text = neg.output == Output::kJson;
     if (!info.name.empty()) {
       std::string by_name = "metadata.name=" + info.name;
       wo.field_selector = wo.field_selector.empty() ? by_name : by_name + "," + wo.field_selector;
@@ -1019,7 +1020,13 @@ struct ApiHandler::Impl {
       }
       std::string batch;
       for (auto& ev : *events) {
-        batch += encode(event_type(ev.type), std::move(ev.object));
+        if (ev.raw.empty()) {
+          batch += encode(event_type(ev.type), std::move(ev.object));
+          continue;
+        }
+        // The same text encode() produces, without parsing the object.
+        batch.append("{\"type\":\"").append(event_type(ev.type)).append("\",\"object\":");
+        batch.append(ev.raw).append("}\n");
       }
       if (!initial_end_sent && bookmarks) {
         batch += bookmark((*stream)->progress_revision(), true);

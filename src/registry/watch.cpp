@@ -42,8 +42,14 @@ struct WakeState {
 
 class Stream final : public WatchStream {
  public:
-  Stream(ResourceTypePtr type, detail::Selection selection, std::shared_ptr<WakeState> wake)
-      : type_(std::move(type)), selection_(std::move(selection)), wake_(std::move(wake)) {}
+  /// `raw`: events as JSON text, nothing filtered (the kv watch range is the whole selection).
+  Stream(ResourceTypePtr type, detail::Selection selection, std::shared_ptr<WakeState> wake,
+         bool raw)
+      : type_(std::move(type)),
+        selection_(std::move(selection)),
+        wake_(std::move(wake)),
+        raw_(raw),
+        raw_prefix_(raw ? detail::served_json_prefix(*type_) : std::string()) {}
 
   ~Stream() override {
     // Unregister first: kv waits for a running notify, after which nothing references wake_.
@@ -100,6 +106,10 @@ class Stream final : public WatchStream {
 
  private:
   void convert(kv::Event& ev, std::vector<WatchEvent>& out) {
+    if (raw_) {
+      convert_raw(ev, out);
+      return;
+    }
     std::optional<json::Value> current;
     std::optional<json::Value> previous;
     if (ev.type == kv::Event::Type::kPut) {
@@ -144,9 +154,36 @@ class Stream final : public WatchStream {
     out.push_back(std::move(out_ev));
   }
 
+  // Unfiltered: a put is MODIFIED when the key had a value, a delete reports the last value at the
+  // deletion's revision (as convert()).
+  void convert_raw(kv::Event& ev, std::vector<WatchEvent>& out) {
+    WatchEvent out_ev;
+    out_ev.revision = ev.kv.mod_revision;
+    Result<void> ok;
+    if (ev.type == kv::Event::Type::kDelete) {
+      if (!ev.prev_kv) {
+        return;
+      }
+      out_ev.type = WatchEvent::Type::kDeleted;
+      ok = detail::stored_to_json(*type_, raw_prefix_, ev.prev_kv->value, ev.kv.mod_revision,
+                                  out_ev.raw);
+    } else {
+      out_ev.type = ev.prev_kv ? WatchEvent::Type::kModified : WatchEvent::Type::kAdded;
+      ok = detail::stored_to_json(*type_, raw_prefix_, ev.kv.value, ev.kv.mod_revision,
+                                  out_ev.raw);
+    }
+    if (!ok) {
+      log::warn(kComponent, "watch: skipping undecodable {}: {}", ev.kv.key, ok.error().message);
+      return;
+    }
+    out.push_back(std::move(out_ev));
+  }
+
   ResourceTypePtr type_;
   detail::Selection selection_;
   std::shared_ptr<WakeState> wake_;
+  bool raw_ = false;
+  std::string raw_prefix_;
   std::unique_ptr<kv::Watcher> watcher_;
   std::deque<WatchEvent> initial_;
   std::int64_t progress_ = 0;
@@ -198,10 +235,14 @@ awaitable<Result<std::unique_ptr<WatchStream>>> Registry::watch(ResourceTypePtr 
 
   std::string key = detail::collection_prefix(*type, ns);
   std::string end = kv::prefix_end(key);
+  bool unfiltered = selection->everything();
   if (auto name = single_name(options.field_selector); name && (!type->namespaced || !ns.empty())) {
     key = detail::object_key(*type, ns, *name);
     end.clear();
+    unfiltered = options.label_selector.empty();  // the key is the whole field selector
   }
+  const bool raw = options.json_text && unfiltered;
+  const std::string raw_prefix = raw ? detail::served_json_prefix(*type) : std::string();
 
   std::deque<WatchEvent> initial;
   if (initial_state) {
@@ -216,16 +257,24 @@ awaitable<Result<std::unique_ptr<WatchStream>>> Registry::watch(ResourceTypePtr 
     }
     from = from > 0 ? from : r->revision;
     for (auto& kv : r->kvs) {
+      if (raw) {
+        WatchEvent ev{WatchEvent::Type::kAdded, json::Value(), {}, kv.mod_revision};
+        if (detail::stored_to_json(*type, raw_prefix, kv.value, kv.mod_revision, ev.raw)) {
+          initial.push_back(std::move(ev));
+        }
+        continue;
+      }
       auto obj = detail::decode_stored(*type, kv.value, kv.mod_revision);
       if (obj && selection->matches(*obj)) {
-        initial.push_back(WatchEvent{WatchEvent::Type::kAdded, std::move(*obj), kv.mod_revision});
+        initial.push_back(
+            WatchEvent{WatchEvent::Type::kAdded, std::move(*obj), {}, kv.mod_revision});
       }
     }
   }
 
   auto ex = co_await boost::asio::this_coro::executor;
   auto wake = std::make_shared<WakeState>(ex);
-  auto stream = std::make_unique<Stream>(type, std::move(*selection), wake);
+  auto stream = std::make_unique<Stream>(type, std::move(*selection), wake, raw);
   kv::WatchOptions wo;
   wo.key = key;
   wo.range_end = end;

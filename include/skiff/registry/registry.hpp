@@ -124,12 +124,17 @@ struct WatchOptions {
   std::string label_selector;
   std::string field_selector;
   bool send_initial_events = false;  ///< sendInitialEvents=true (with resourceVersionMatch)
+  /// The caller serializes events as JSON: when nothing is filtered (no selector, or only
+  /// metadata.name) events carry the object's JSON text in `raw` and `object` stays null, so a
+  /// change fanned out to many watchers is not parsed and re-serialized for each.
+  bool json_text = false;
 };
 
 struct WatchEvent {
   enum class Type : std::uint8_t { kAdded, kModified, kDeleted, kBookmark };
   Type type = Type::kAdded;
   json::Value object;
+  std::string raw;  ///< instead of `object` (WatchOptions::json_text): the object's JSON text
   std::int64_t revision = 0;
 };
 

@@ -461,6 +461,80 @@ TEST_CASE("watch replays after a resourceVersion and follows selectors", "[regis
   CHECK(expired.error().reason == Reason::kExpired);
 }
 
+TEST_CASE("watch events as JSON text equal the parsed events, and selectors keep parsed objects",
+          "[registry]") {
+  Fixture f;
+  auto cms = f.type("", "v1", "configmaps");
+  f.create(cms, "default", configmap("a", R"({"app":"x"})"));
+  auto open = [&](std::string field_selector, std::string label_selector, bool text) {
+    registry::WatchOptions o;
+    o.resource_version = "0";
+    o.field_selector = std::move(field_selector);
+    o.label_selector = std::move(label_selector);
+    o.json_text = text;
+    auto w = f.run(f.reg->watch(cms, "default", o));
+    REQUIRE(w);
+    return std::move(*w);
+  };
+  auto all_parsed = open("", "", false);
+  auto all_text = open("", "", true);
+  auto one_text = open("metadata.name=a", "", true);
+  auto labelled = open("", "app=x", true);  // a selector needs the object: no text
+
+  f.create(cms, "default", configmap("b"));
+  registry::PatchOptions merge;
+  merge.type = registry::PatchType::kMerge;
+  REQUIRE(f.run(f.reg->patch(cms, "default", "a", "", R"({"data":{"k":"changed"}})", merge, {})));
+  REQUIRE(f.run(f.reg->remove(cms, "default", "a", {})));
+
+  using T = registry::WatchEvent::Type;
+  auto drain = [&](registry::WatchStream& w, std::size_t n) {
+    std::vector<registry::WatchEvent> out;
+    while (out.size() < n) {
+      auto events = f.run(w.next());
+      REQUIRE(events);
+      for (auto& ev : *events) {
+        out.push_back(std::move(ev));
+      }
+    }
+    return out;
+  };
+  auto parsed = drain(*all_parsed, 4);  // ADDED a, ADDED b, MODIFIED a, DELETED a
+  auto text = drain(*all_text, 4);
+  REQUIRE(text.size() == parsed.size());
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    INFO("event " << i);
+    CHECK(parsed[i].raw.empty());
+    CHECK(text[i].object.is_null());
+    CHECK(text[i].type == parsed[i].type);
+    CHECK(text[i].revision == parsed[i].revision);
+    auto reparsed = json::parse(text[i].raw);
+    REQUIRE(reparsed);
+    CHECK(*reparsed == parsed[i].object);
+  }
+  CHECK(parsed[2].type == T::kModified);
+  CHECK(parsed[3].type == T::kDeleted);
+
+  auto one = drain(*one_text, 3);  // ADDED a, MODIFIED a, DELETED a
+  REQUIRE(one.size() == 3);
+  CHECK(one[0].type == T::kAdded);
+  CHECK(one[1].type == T::kModified);
+  CHECK(one[2].type == T::kDeleted);
+  for (const auto& ev : one) {
+    auto reparsed = json::parse(ev.raw);
+    REQUIRE(reparsed);
+    CHECK((*reparsed)["metadata"]["name"] == Value("a"));
+    CHECK(rv_of(*reparsed) == ev.revision);
+  }
+
+  auto selected = drain(*labelled, 3);  // ADDED a, MODIFIED a, DELETED a (b has no label)
+  REQUIRE(selected.size() == 3);
+  for (const auto& ev : selected) {
+    CHECK(ev.raw.empty());
+    CHECK(ev.object["metadata"]["name"] == Value("a"));
+  }
+}
+
 TEST_CASE("status and scale subresources change only their part", "[registry]") {
   Fixture f;
   auto deployments = f.type("apps", "v1", "deployments");
