@@ -121,14 +121,23 @@ Result<json::Value> strategic_merge_patch(const json::Value& document, std::stri
 
 // ---- apply and managed fields ----
 
+std::string_view reset_field(const ResourceType& type, std::string_view subresource) {
+  if (!type.has_status) {
+    return {};
+  }
+  if (subresource.empty()) {
+    return "status";
+  }
+  return subresource == "status" ? "spec" : std::string_view();
+}
+
 Result<json::Value> server_side_apply(const json::Value* live, const json::Value& config,
                                       const Node* schema, std::string_view manager,
                                       std::string_view api_version, bool force, TimePoint now,
-                                      std::string_view subresource,
-                                      std::initializer_list<std::string_view> reset) {
+                                      std::string_view subresource, std::string_view reset) {
   std::vector<FieldPath> reset_fields;
-  for (std::string_view field : reset) {
-    reset_fields.push_back(make_path({field}));
+  if (!reset.empty()) {
+    reset_fields.push_back(make_path({reset}));
   }
   return registry::server_side_apply(live, config, schema, manager, api_version, force, now,
                                      subresource, std::move(reset_fields));

@@ -6,7 +6,6 @@
 // (private to src/registry).
 
 #include <functional>
-#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,15 +59,18 @@ Result<json::Value> merge_patch(const json::Value& document, std::string_view pa
 Result<json::Value> strategic_merge_patch(const json::Value& document, std::string_view patch,
                                           const Node* schema);
 
+/// The top-level field the strategy of `type` resets at `subresource` (upstream's GetResetFields):
+/// "status" on the main resource and "spec" on /status of a kind with a status subresource, else
+/// "".
+std::string_view reset_field(const ResourceType& type, std::string_view subresource);
 /// Server-side apply of `config` by `manager` onto `live` (nullptr: create) at `subresource` (""
-/// or "status"). `reset` names the top-level fields the endpoint's strategy resets (upstream's
-/// GetResetFields: "status" on the main resource, "spec" on /status): nobody owns them through
-/// this endpoint and they never conflict. Conflicts: kConflict with causes (unless force).
+/// or "status"). `reset` (see reset_field; "" for none) is owned by nobody through this endpoint
+/// and never conflicts. Conflicts: kConflict with causes (unless force).
 Result<json::Value> server_side_apply(const json::Value* live, const json::Value& config,
                                       const Node* schema, std::string_view manager,
                                       std::string_view api_version, bool force, TimePoint now,
                                       std::string_view subresource = {},
-                                      std::initializer_list<std::string_view> reset = {});
+                                      std::string_view reset = {});
 /// Records the fields an update/create changed as owned by `manager` (operation Update) in
 /// object.metadata.managedFields.
 void record_update(const json::Value* old, json::Value& object, const Node* schema,

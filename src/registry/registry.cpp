@@ -922,21 +922,10 @@ awaitable<Result<WriteResult>> Registry::patch(ResourceTypePtr type, std::string
         }
         // The strategy resets status on the main resource and spec on /status (store_update):
         // the applier owns neither there.
-        const std::string manager = Impl::manager_for(options);
-        const auto now = impl_->options_now();
-        if (type->has_status && subresource.empty()) {
-          patched = detail::server_side_apply(&base, *config, schema, manager,
-                                              type->group_version(), patch.force, now, "",
-                                              {"status"});
-        } else if (type->has_status && subresource == "status") {
-          patched = detail::server_side_apply(&base, *config, schema, manager,
-                                              type->group_version(), patch.force, now, "status",
-                                              {"spec"});
-        } else {
-          patched = detail::server_side_apply(&base, *config, schema, manager,
-                                              type->group_version(), patch.force, now,
-                                              subresource);
-        }
+        patched = detail::server_side_apply(&base, *config, schema, Impl::manager_for(options),
+                                            type->group_version(), patch.force,
+                                            impl_->options_now(), subresource,
+                                            detail::reset_field(*type, subresource));
         break;
       }
     }

@@ -217,13 +217,9 @@ awaitable<Result<WriteResult>> Registry::Impl::apply_create(ResourceTypePtr type
     co_return config.error();
   }
   // A create by apply keeps no status (PrepareForCreate), so nobody owns it.
-  auto applied = type->has_status
-                     ? detail::server_side_apply(nullptr, *config, type->schema,
-                                                 manager_for(options), type->group_version(),
-                                                 patch.force, options_now(), "", {"status"})
-                     : detail::server_side_apply(nullptr, *config, type->schema,
-                                                 manager_for(options), type->group_version(),
-                                                 patch.force, options_now());
+  auto applied = detail::server_side_apply(nullptr, *config, type->schema, manager_for(options),
+                                           type->group_version(), patch.force, options_now(), "",
+                                           detail::reset_field(*type, ""));
   if (!applied) {
     co_return applied.error();
   }

@@ -42,14 +42,15 @@ struct WakeState {
 
 class Stream final : public WatchStream {
  public:
-  /// `raw`: events as JSON text, nothing filtered (the kv watch range is the whole selection).
+  /// `raw`: events as JSON text, nothing filtered (the kv watch range is the whole selection);
+  /// `raw_prefix` is served_json_prefix() of the type then.
   Stream(ResourceTypePtr type, detail::Selection selection, std::shared_ptr<WakeState> wake,
-         bool raw)
+         bool raw, std::string raw_prefix)
       : type_(std::move(type)),
         selection_(std::move(selection)),
         wake_(std::move(wake)),
         raw_(raw),
-        raw_prefix_(raw ? detail::served_json_prefix(*type_) : std::string()) {}
+        raw_prefix_(std::move(raw_prefix)) {}
 
   ~Stream() override {
     // Unregister first: kv waits for a running notify, after which nothing references wake_.
@@ -274,7 +275,7 @@ awaitable<Result<std::unique_ptr<WatchStream>>> Registry::watch(ResourceTypePtr 
 
   auto ex = co_await boost::asio::this_coro::executor;
   auto wake = std::make_shared<WakeState>(ex);
-  auto stream = std::make_unique<Stream>(type, std::move(*selection), wake, raw);
+  auto stream = std::make_unique<Stream>(type, std::move(*selection), wake, raw, raw_prefix);
   kv::WatchOptions wo;
   wo.key = key;
   wo.range_end = end;
