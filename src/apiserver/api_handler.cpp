@@ -5,8 +5,6 @@
 #include <mutex>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
@@ -913,7 +911,6 @@ struct ApiHandler::Impl {
   awaitable<void> do_watch(const ApiRequest& req, ApiResponder& res, const RequestInfo& info,
                            ResourceTypePtr type, const Negotiated& neg) {
     namespace asio = boost::asio;
-    using namespace asio::experimental::awaitable_operators;  // NOLINT(google-build-using-namespace)
     // Shutdown sends total cancellation; a watch ends on it (it has nothing to finish).
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
 
@@ -985,23 +982,19 @@ struct ApiHandler::Impl {
                                      {"metadata", std::move(meta)}};
       return encode("BOOKMARK", std::move(obj));
     };
-    asio::steady_timer timer(co_await asio::this_coro::executor);
     while (true) {
-      auto left = deadline - std::chrono::steady_clock::now();
-      if (left <= std::chrono::steady_clock::duration::zero()) {
+      auto current = std::chrono::steady_clock::now();
+      if (deadline <= current) {
         break;
       }
-      auto wait = bookmarks ? std::min<std::chrono::steady_clock::duration>(
-                                  left, options.bookmark_interval)
-                            : left;
-      timer.expires_after(wait);
-      auto which = co_await (stream.value()->next() ||
-                             timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+      // The stream's own wait ends at the deadline or the next bookmark: no timer raced per event.
+      auto wake_at = bookmarks ? std::min(deadline, current + options.bookmark_interval) : deadline;
+      auto events = co_await stream.value()->next(wake_at);
       auto cs = co_await asio::this_coro::cancellation_state;
       if (cs.cancelled() != asio::cancellation_type::none) {
         break;
       }
-      if (which.index() == 1) {
+      if (events && events->empty()) {
         if (bookmarks && std::chrono::steady_clock::now() < deadline) {
           if (!co_await res.write_chunk(bookmark((*stream)->progress_revision(), false))) {
             co_return;
@@ -1009,7 +1002,6 @@ struct ApiHandler::Impl {
         }
         continue;
       }
-      auto& events = std::get<0>(which);
       if (!events) {
         if (events.error().reason == Reason::kCancelled) {
           break;

@@ -2,7 +2,6 @@
 #include "namespace_finalizer.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -106,7 +105,6 @@ awaitable<bool> NamespaceFinalizer::sweep() {
 
 awaitable<void> NamespaceFinalizer::run() {
   namespace asio = boost::asio;
-  using namespace asio::experimental::awaitable_operators;  // NOLINT(google-build-using-namespace)
   auto snap = registry_.catalog().snapshot();
   auto namespaces = find_type(*snap, "", "v1", "namespaces");
   asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -117,15 +115,15 @@ awaitable<void> NamespaceFinalizer::run() {
     auto stream = co_await registry_.watch(namespaces, "", wo);
     bool waiting = co_await sweep();
     while (stream) {
-      timer.expires_after(waiting ? retry_ : std::chrono::hours(1));
-      auto which = co_await ((*stream)->next() ||
-                             timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+      // Events, or the retry time passed (an empty batch): either way, sweep.
+      auto events = co_await (*stream)->next(std::chrono::steady_clock::now() +
+                                             (waiting ? retry_ : std::chrono::hours(1)));
       auto cs = co_await asio::this_coro::cancellation_state;
       if (cs.cancelled() != asio::cancellation_type::none) {
         co_return;
       }
-      if (which.index() == 0 && !std::get<0>(which)) {
-        if (std::get<0>(which).error().reason == Reason::kCancelled) {
+      if (!events) {
+        if (events.error().reason == Reason::kCancelled) {
           co_return;
         }
         break;  // expired: watch again from now

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "skiff/base/json.hpp"
 
+#include <array>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -436,9 +438,65 @@ class StringOut {
   explicit StringOut(std::string& out) : out_(out) {}
   void Put(Ch c) { out_.push_back(c); }
   void Flush() {}
+  std::string& text() { return out_; }
 
  private:
   std::string& out_;
+};
+
+// RapidJSON's escapes (its Writer's table): short forms for \b \t \n \f \r, \u00XX for other
+// control characters, \" and \\; everything else, UTF-8 included, is copied.
+constexpr std::array<char, 256> kEscape = [] {
+  std::array<char, 256> t{};
+  for (int c = 0; c < 0x20; ++c) {
+    t[c] = 'u';
+  }
+  t['\b'] = 'b';
+  t['\t'] = 't';
+  t['\n'] = 'n';
+  t['\f'] = 'f';
+  t['\r'] = 'r';
+  t['"'] = '"';
+  t['\\'] = '\\';
+  return t;
+}();
+
+// Appends `s` as a JSON string. The same bytes as RapidJSON's Writer::String, but runs without an
+// escape are appended whole instead of one Put() per character (strings are most of a document).
+void append_quoted(std::string& out, std::string_view s) {
+  constexpr std::string_view kHex = "0123456789ABCDEF";
+  out.reserve(out.size() + s.size() + 2);
+  out.push_back('"');
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const char e = kEscape[c];
+    if (e == 0) {
+      continue;
+    }
+    out.append(s.data() + run, i - run);
+    out.push_back('\\');
+    out.push_back(e);
+    if (e == 'u') {
+      out.append("00");
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+    run = i + 1;
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
+}
+
+// The compact writer with strings and keys written by append_quoted.
+class CompactWriter : public rapidjson::Writer<StringOut> {
+ public:
+  explicit CompactWriter(StringOut& os) : rapidjson::Writer<StringOut>(os) {}
+  void Text(std::string_view s) {
+    Prefix(rapidjson::kStringType);
+    append_quoted(os_->text(), s);
+    EndValue(true);
+  }
 };
 
 template <class Writer>
@@ -467,7 +525,11 @@ void write(Writer& w, const Value& v) {
     }
     case Type::kString: {
       const auto& s = v.as_string();
-      w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+      if constexpr (std::is_same_v<Writer, CompactWriter>) {
+        w.Text(s);
+      } else {
+        w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+      }
       break;
     }
     case Type::kArray:
@@ -480,7 +542,11 @@ void write(Writer& w, const Value& v) {
     case Type::kObject:
       w.StartObject();
       for (const auto& m : v.as_object()) {
-        w.Key(m.key.data(), static_cast<rapidjson::SizeType>(m.key.size()));
+        if constexpr (std::is_same_v<Writer, CompactWriter>) {
+          w.Text(m.key);
+        } else {
+          w.Key(m.key.data(), static_cast<rapidjson::SizeType>(m.key.size()));
+        }
         write(w, m.value);
       }
       w.EndObject();
@@ -492,7 +558,7 @@ void write(Writer& w, const Value& v) {
 
 void serialize_to(const Value& value, std::string& out) {
   StringOut stream(out);
-  rapidjson::Writer<StringOut> writer(stream);
+  CompactWriter writer(stream);
   write(writer, value);
 }
 
@@ -513,9 +579,7 @@ std::string serialize_pretty(const Value& value) {
 
 std::string quote(std::string_view s) {
   std::string out;
-  StringOut stream(out);
-  rapidjson::Writer<StringOut> writer(stream);
-  writer.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  append_quoted(out, s);
   return out;
 }
 

@@ -291,7 +291,9 @@ Result<void> Registry::Impl::check_namespace(const ResourceType& type, std::stri
     e.kind = "namespaces";
     return e;
   }
-  if (creating) {
+  // Parsed only when it can be terminating: the stored text (our own serializer, which escapes no
+  // letters) then holds the word; this check runs on every create in a namespace.
+  if (creating && (*kv)->value.find("Terminating") != std::string::npos) {
     auto obj = json::parse((*kv)->value);
     if (obj && (*obj)["status"].string_or("phase") == "Terminating") {
       Error e = errors::make(

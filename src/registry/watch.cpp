@@ -64,7 +64,8 @@ class Stream final : public WatchStream {
     progress_ = revision;
   }
 
-  awaitable<Result<std::vector<WatchEvent>>> next() override {
+  awaitable<Result<std::vector<WatchEvent>>> next(
+      std::chrono::steady_clock::time_point until) override {
     if (!initial_.empty()) {
       std::vector<WatchEvent> out;
       while (!initial_.empty() && out.size() < kInitialBatch) {
@@ -94,11 +95,16 @@ class Stream final : public WatchStream {
       if (wake_->pending.load()) {
         continue;
       }
-      wake_->timer.expires_at(boost::asio::steady_timer::time_point::max());
-      co_await wake_->timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      // The timer doubles as the time limit: kv's notify cancels it (a wake-up), expiry is `until`.
+      wake_->timer.expires_at(until);
+      auto [ec] =
+          co_await wake_->timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
       auto state = co_await boost::asio::this_coro::cancellation_state;
       if (state.cancelled() != boost::asio::cancellation_type::none) {
         co_return errors::cancelled("watch cancelled");
+      }
+      if (!ec && !wake_->pending.load()) {
+        co_return std::vector<WatchEvent>{};
       }
     }
   }

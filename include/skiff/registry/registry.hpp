@@ -23,6 +23,7 @@
 // kGone (expired continue token or compacted resourceVersion); kTimeout (resourceVersion too large);
 // kUnavailable / kTooManyRequests from the store.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -142,9 +143,16 @@ struct WatchEvent {
 class WatchStream {
  public:
   virtual ~WatchStream() = default;
-  /// The next events, in revision order (never empty). Waits until there are some. Errors: kGone
-  /// when the watch cannot continue (compacted: send an ERROR event with 410 Expired), kCancelled.
-  virtual boost::asio::awaitable<Result<std::vector<WatchEvent>>> next() = 0;
+  /// The next events, in revision order. Waits until there are some, or until `until` has passed
+  /// (then the batch is empty: a caller's bookmark or deadline is due, without racing a timer).
+  /// Errors: kGone when the watch cannot continue (compacted: send an ERROR event with 410
+  /// Expired), kCancelled.
+  virtual boost::asio::awaitable<Result<std::vector<WatchEvent>>> next(
+      std::chrono::steady_clock::time_point until) = 0;
+  /// The next events, never empty: next() with no time limit.
+  boost::asio::awaitable<Result<std::vector<WatchEvent>>> next() {
+    return next(std::chrono::steady_clock::time_point::max());
+  }
   /// Every revision below this has been delivered: the resourceVersion for a BOOKMARK.
   virtual std::int64_t progress_revision() const = 0;
 };

@@ -4,9 +4,15 @@
 // and, while a stream or upgrade is open, a reader that notices a client going away.
 //
 // Cancellation inside the connection coroutine admits `total` (graceful shutdown: stop reading new
-// requests, cancel stream handlers, end their streams) and `terminal` (close now). Reads are
-// aborted by either; writes run in a child coroutine whose default filter drops `total`, so a
-// shutdown never cuts a response or a terminating chunk in half.
+// requests, cancel stream handlers, end their streams) and `terminal` (close now). Request reads
+// are aborted by either (serve_read passes both on as terminal); writes admit only terminal (the
+// filter of Asio's and Beast's write operations), so a shutdown never cuts a response or a
+// terminating chunk in half.
+//
+// Timeouts: one watchdog timer per connection, not a timer raced against every operation. Each
+// timed read or write sets a deadline; the timer is re-armed only when a deadline is earlier than
+// its expiry, so a busy keep-alive connection costs no timer operation per request. A deadline that
+// passes cancels the socket's operations, which then fail like a broken connection.
 #include "connection.hpp"
 
 #include <algorithm>
@@ -22,6 +28,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -99,11 +106,13 @@ bool has(asio::cancellation_type set, asio::cancellation_type bit) {
   return (set & bit) != asio::cancellation_type::none;
 }
 
-// The body of a guarded write: true if `op` completed without error within `timeout`.
-asio::awaitable<bool> timed_write(asio::awaitable<std::tuple<error_code, std::size_t>> op,
-                                  std::chrono::milliseconds timeout) {
-  auto r = co_await async::with_timeout(std::move(op), timeout);
-  co_return r.has_value() && !std::get<0>(*r);
+using Clock = std::chrono::steady_clock;
+
+// Reads admit every cancellation type and pass it on as terminal: SSL and Beast reads honour only
+// terminal, and a graceful shutdown must end a read that waits for the next request.
+asio::cancellation_type to_terminal(asio::cancellation_type t) {
+  return t != asio::cancellation_type::none ? asio::cancellation_type::terminal
+                                            : asio::cancellation_type::none;
 }
 
 enum class Phase { kNone, kSent, kStreaming, kStreamEnded, kUpgraded };
@@ -118,13 +127,17 @@ public:
     requires kTls
       : context_(std::move(context)),
         opt_(context_->options),
-        stream_(std::move(socket), context_->tls->ssl) {}
+        stream_(std::move(socket), context_->tls->ssl),
+        watchdog_(beast::get_lowest_layer(stream_).get_executor()) {}
   Connection(Tcp::socket socket, std::shared_ptr<const ConnectionContext> context)
     requires(!kTls)
-      : context_(std::move(context)), opt_(context_->options), stream_(std::move(socket)) {}
+      : context_(std::move(context)),
+        opt_(context_->options),
+        stream_(std::move(socket)),
+        watchdog_(beast::get_lowest_layer(stream_).get_executor()) {}
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
-  ~Connection() override = default;
+  ~Connection() override { *alive_ = false; }
 
   asio::awaitable<void> serve();
 
@@ -144,6 +157,16 @@ public:
 
 private:
   Tcp::socket& socket() { return beast::get_lowest_layer(stream_); }
+
+  /// Sets the deadline of the operation about to start (see the file comment); disarm() clears it.
+  void arm(std::chrono::milliseconds timeout);
+  void disarm() { deadline_ = Clock::time_point::max(); }
+  void wait_watchdog();
+  void on_watchdog();
+  /// Awaits `op` (a read of the request loop) so that any cancellation this coroutine admits
+  /// reaches it as terminal.
+  template <class T>
+  asio::awaitable<T> serve_read(asio::awaitable<T> op);
 
   asio::awaitable<ReadOutcome> read_request(bool first);
   asio::awaitable<ReadOutcome> answer_read_error(error_code ec);
@@ -168,8 +191,8 @@ private:
   template <class Fields>
   void add_fields(Fields& fields, const Headers& headers);
 
-  /// Runs the write `make_op()` produces with the write timeout, in a child coroutine that only
-  /// `terminal` cancellation reaches. False (and the connection closed) on failure.
+  /// Awaits the write `make_op()` produces under the write timeout; only `terminal` cancellation
+  /// reaches it. False (and the connection closed) on failure.
   template <class MakeOp>
   asio::awaitable<bool> guarded_write(MakeOp make_op);
 
@@ -190,6 +213,16 @@ private:
   bool keep_alive_ = true;
   bool close_delimited_ = false;  // an HTTP/1.0 stream: the body ends when the connection closes
   Phase phase_ = Phase::kNone;
+
+  // The watchdog: deadline_ of the timed operation in flight (max: none), expiry_ of the timer.
+  asio::steady_timer watchdog_;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  Clock::time_point expiry_ = Clock::time_point::max();
+  bool watchdog_waiting_ = false;
+  bool watchdog_stop_ = false;
+  // A watchdog handler may run after the connection is gone (the timer's last wait is cancelled,
+  // not awaited): it looks here first.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 
   // Connection health and shutdown.
   bool broken_ = false;       // a write failed or the socket was closed: nothing more can be sent
@@ -270,27 +303,37 @@ asio::awaitable<ReadOutcome> Connection<Stream>::read_request(bool first) {
   // Between requests the idle timeout applies; the header timeout starts with the first byte, so a
   // client dribbling a request head (slowloris) is cut off after header_timeout.
   if (buffer_.size() == 0) {
-    auto r = co_await async::with_timeout(
-        async::terminal_on_cancel(stream_.async_read_some(buffer_.prepare(kReadChunk), kTuple)),
-        first ? opt_.header_timeout : opt_.idle_timeout);
-    if (!r.has_value() || std::get<0>(*r)) {
+    arm(first ? opt_.header_timeout : opt_.idle_timeout);
+    auto [ec, n] =
+        co_await serve_read(stream_.async_read_some(buffer_.prepare(kReadChunk), kTuple));
+    disarm();
+    if (ec) {
       co_return ReadOutcome::kClose;  // idle timeout, shutdown, or the client closed
     }
-    buffer_.commit(std::get<1>(*r));
+    buffer_.commit(n);
   }
 
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(
       std::min<std::size_t>(opt_.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
   parser_->body_limit(opt_.max_body_bytes);
+  // Usually the whole request is in the buffer already: parse it here, head and body, and read
+  // from the socket only for what is missing.
+  parser_->eager(true);
   {
-    auto r = co_await async::with_timeout(
-        async::terminal_on_cancel(bhttp::async_read_header(stream_, buffer_, *parser_, kTuple)),
-        opt_.header_timeout);
-    if (!r.has_value()) {
-      co_return ReadOutcome::kClose;
+    error_code ec;
+    const auto used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec && ec != bhttp::error::need_more) {
+      co_return co_await answer_read_error(ec);
     }
-    if (const auto ec = std::get<0>(*r)) {
+  }
+  if (!parser_->is_header_done()) {
+    arm(opt_.header_timeout);
+    auto [ec, n] =
+        co_await serve_read(bhttp::async_read_header(stream_, buffer_, *parser_, kTuple));
+    disarm();
+    if (ec) {
       co_return co_await answer_read_error(ec);
     }
   }
@@ -305,13 +348,10 @@ asio::awaitable<ReadOutcome> Connection<Stream>::read_request(bool first) {
         co_return ReadOutcome::kClose;
       }
     }
-    auto r = co_await async::with_timeout(
-        async::terminal_on_cancel(bhttp::async_read(stream_, buffer_, *parser_, kTuple)),
-        opt_.body_timeout);
-    if (!r.has_value()) {
-      co_return ReadOutcome::kClose;
-    }
-    if (const auto ec = std::get<0>(*r)) {
+    arm(opt_.body_timeout);
+    auto [ec, n] = co_await serve_read(bhttp::async_read(stream_, buffer_, *parser_, kTuple));
+    disarm();
+    if (ec) {
       co_return co_await answer_read_error(ec);
     }
   }
@@ -510,17 +550,79 @@ asio::awaitable<bool> Connection<Stream>::guarded_write(MakeOp make_op) {
   if (broken_) {
     co_return false;
   }
-  // co_spawn: the child's cancellation state keeps Asio's default filter (terminal only), which is
+  // Awaited in place: the write operations' own filters admit only terminal cancellation, which is
   // exactly the shield against a graceful shutdown's total cancellation.
-  auto [error, ok] =
-      co_await asio::co_spawn(strand_, timed_write(make_op(), opt_.write_timeout), kTuple);
-  if (error || !ok) {
+  arm(opt_.write_timeout);
+  auto [ec, n] = co_await make_op();
+  disarm();
+  if (ec) {
     broken_ = true;
     client_gone_ = true;
     close_now();
     co_return false;
   }
   co_return true;
+}
+
+template <class Stream>
+void Connection<Stream>::arm(std::chrono::milliseconds timeout) {
+  deadline_ = Clock::now() + timeout;
+  if (watchdog_stop_ || deadline_ >= expiry_) {
+    return;  // the timer wakes up earlier and looks again
+  }
+  expiry_ = deadline_;
+  watchdog_.expires_at(expiry_);  // a pending wait ends with operation_aborted and is renewed
+  if (!watchdog_waiting_) {
+    wait_watchdog();
+  }
+}
+
+template <class Stream>
+void Connection<Stream>::wait_watchdog() {
+  watchdog_waiting_ = true;
+  watchdog_.async_wait([this, alive = alive_](error_code) {
+    if (*alive) {
+      on_watchdog();  // expired or re-armed: either way the deadline decides
+    }
+  });
+}
+
+template <class Stream>
+void Connection<Stream>::on_watchdog() {
+  watchdog_waiting_ = false;
+  if (watchdog_stop_) {
+    return;
+  }
+  if (deadline_ <= Clock::now()) {
+    deadline_ = Clock::time_point::max();
+    error_code ignored;
+    socket().cancel(ignored);  // the timed operation fails like a broken connection
+  }
+  expiry_ = deadline_;
+  if (expiry_ == Clock::time_point::max()) {
+    return;  // nothing timed in flight: the next arm() starts the timer again
+  }
+  watchdog_.expires_at(expiry_);
+  wait_watchdog();
+}
+
+template <class Stream>
+template <class T>
+asio::awaitable<T> Connection<Stream>::serve_read(asio::awaitable<T> op) {
+  // Resetting the state forgets a cancellation that came while nothing was awaited: keep it.
+  auto before = co_await asio::this_coro::cancellation_state;
+  if (before.cancelled() != asio::cancellation_type::none) {
+    draining_ = true;
+  }
+  co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation(),
+                                                     to_terminal);
+  T result = co_await std::move(op);
+  auto after = co_await asio::this_coro::cancellation_state;
+  if (after.cancelled() != asio::cancellation_type::none) {
+    draining_ = true;
+  }
+  co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+  co_return result;
 }
 
 template <class Stream>
@@ -746,6 +848,8 @@ asio::awaitable<void> Connection<Stream>::stop_reader() {
 
 template <class Stream>
 asio::awaitable<void> Connection<Stream>::close_connection() {
+  watchdog_stop_ = true;
+  watchdog_.cancel();
   if (!broken_ && !hard_stop_ && socket().is_open()) {
     // Lingering close: say goodbye (TLS close_notify), half-close, and read what the client still
     // sends for a moment, so a response followed by a close is not destroyed by a TCP reset.

@@ -525,6 +525,7 @@ TEST_CASE("a request head that trickles in too slowly is cut off (slowloris)",
   auto options = skiff::testing::tls_options();
   options.header_timeout = 300ms;
   options.idle_timeout = 300ms;
+  options.body_timeout = 300ms;
   TestServer server(options, test_handler(&rec));
 
   RawClient slow(server.port());
@@ -539,6 +540,13 @@ TEST_CASE("a request head that trickles in too slowly is cut off (slowloris)",
   REQUIRE(idle.send(request("/once")));
   REQUIRE(idle.read_response().has_value());
   REQUIRE(idle.read_until_closed(10s));
+
+  // A body that stops short of its Content-Length is cut off after the body timeout.
+  RawClient stalled(server.port());
+  REQUIRE(stalled.connect());
+  REQUIRE(stalled.send("POST /stalled HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"));
+  REQUIRE(stalled.read_until_closed(10s));
+  REQUIRE(rec.size() == 1);  // only /once reached the handler
 
   // A connection that never even starts TLS is closed too.
   RawClient silent(server.port(), {.tls = false});

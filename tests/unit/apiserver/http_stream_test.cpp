@@ -185,6 +185,42 @@ TEST_CASE("a client that disconnects mid-stream is noticed while the stream idle
   REQUIRE(eventually([&] { return server.server().connection_count() == 0; }));
 }
 
+TEST_CASE("a client that stops reading a stream is cut off after the write timeout",
+          "[apiserver][http][stream]") {
+  StreamProbe probe;
+  auto handler = [&probe](http::Request& req, http::ResponseWriter& w) -> asio::awaitable<void> {
+    if (req.path != "/flood") {
+      co_await w.send(200, {{"Content-Type", "text/plain"}}, "ok");
+      co_return;
+    }
+    if (co_await w.start_stream(200, {{"Content-Type", "application/octet-stream"}})) {
+      probe.started.notify();
+      // Until a write fails: the client reads nothing, so the socket buffers fill and stay full.
+      while (co_await w.write_chunk(std::string(64 * 1024, 'x'))) {
+      }
+      probe.gone = w.client_gone();
+    }
+    probe.finished.notify();
+  };
+  auto options = skiff::testing::tls_options();
+  options.write_timeout = 300ms;
+  TestServer server(options, handler);
+  RawClient stuck(server.port());
+  REQUIRE(stuck.connect());
+  REQUIRE(stuck.send("GET /flood HTTP/1.1\r\nHost: x\r\n\r\n"));
+  REQUIRE(probe.started.wait(10s));
+  REQUIRE(probe.finished.wait(30s));
+  REQUIRE(probe.gone);
+  // Other clients are still served.
+  RawClient other(server.port());
+  REQUIRE(other.connect());
+  REQUIRE(other.send("GET /other HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto res = other.read_response();
+  REQUIRE(res.has_value());
+  REQUIRE(res->status == 200);
+  REQUIRE(res->body == "ok");
+}
+
 TEST_CASE("curl killed mid-stream is noticed too", "[apiserver][http][stream]") {
   auto release = events(1);
   Event hold;

@@ -212,3 +212,44 @@ TEST_CASE("json parses very wide objects in linear time", "[base][json]") {
   CHECK(v->size() == 200000);
   CHECK((*v)["key199999"].as_int() == 199999);
 }
+
+TEST_CASE("json strings: control characters, quotes and backslashes are escaped, UTF-8 is kept",
+          "[base][json]") {
+  std::string all;
+  for (int c = 0; c < 0x80; ++c) {
+    all.push_back(static_cast<char>(c));
+  }
+  all += "\xc3\xa9\xe2\x82\xac";  // é €
+  std::string expected = "\"";
+  for (int c = 0; c < 0x80; ++c) {
+    switch (c) {
+      case '\b': expected += "\\b"; break;
+      case '\t': expected += "\\t"; break;
+      case '\n': expected += "\\n"; break;
+      case '\f': expected += "\\f"; break;
+      case '\r': expected += "\\r"; break;
+      case '"': expected += "\\\""; break;
+      case '\\': expected += "\\\\"; break;
+      default:
+        if (c < 0x20) {
+          expected += "\\u00";
+          expected.push_back("0123456789ABCDEF"[c >> 4]);
+          expected.push_back("0123456789ABCDEF"[c & 0xF]);
+        } else {
+          expected.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  expected += "\xc3\xa9\xe2\x82\xac\"";
+  CHECK(skiff::json::quote(all) == expected);
+  // Keys and values are written alike, in compact and pretty output, and read back unchanged.
+  Value doc = Object{{all, all}, {"k", Array{all, 1}}};
+  std::string text = skiff::json::serialize(doc);
+  CHECK(text == "{" + expected + ":" + expected + ",\"k\":[" + expected + ",1]}");
+  auto back = skiff::json::parse(text);
+  REQUIRE(back);
+  CHECK(*back == doc);
+  auto pretty = skiff::json::parse(skiff::json::serialize_pretty(doc));
+  REQUIRE(pretty);
+  CHECK(*pretty == doc);
+}

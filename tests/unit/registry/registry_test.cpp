@@ -440,6 +440,17 @@ TEST_CASE("watch replays after a resourceVersion and follows selectors", "[regis
                     {T::kAdded, "b"}, {T::kDeleted, "a"}, {T::kAdded, "c"}, {T::kDeleted, "b"}});
   CHECK(stream->progress_revision() == f.store->current_revision());
 
+  // A time limit ends a quiet wait with an empty batch; a change before the limit is delivered.
+  auto quiet =
+      f.run(stream->next(std::chrono::steady_clock::now() + std::chrono::milliseconds(30)));
+  REQUIRE(quiet);
+  CHECK(quiet->empty());
+  f.create(cms, "default", configmap("d", R"({"app":"x"})"));
+  auto changed = f.run(stream->next(std::chrono::steady_clock::now() + std::chrono::hours(1)));
+  REQUIRE(changed);
+  REQUIRE(changed->size() == 1);
+  CHECK(changed->front().object["metadata"].string_or("name") == "d");
+
   // resourceVersion 0: the current state as ADDED first.
   registry::WatchOptions initial;
   initial.resource_version = "0";
@@ -447,7 +458,7 @@ TEST_CASE("watch replays after a resourceVersion and follows selectors", "[regis
   REQUIRE(w0);
   auto first = f.run((*w0)->next());
   REQUIRE(first);
-  CHECK(first->size() == 2);
+  CHECK(first->size() == 3);
   for (const auto& ev : *first) {
     CHECK(ev.type == T::kAdded);
   }
