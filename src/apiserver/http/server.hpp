@@ -88,7 +88,9 @@ struct HttpServerOptions {
   std::chrono::milliseconds shutdown_grace = std::chrono::seconds(10);
 
   /// Complete responses with a body larger than this are gzip-compressed if the client allows it.
-  std::size_t gzip_min_bytes = 1024;
+  /// Upstream's threshold (128 KiB): Go clients, kubectl among them, always offer gzip, and
+  /// compressing a single object costs more CPU than sending it over loopback or a LAN saves.
+  std::size_t gzip_min_bytes = std::size_t{128} * 1024;
 
   /// Threads running the server's own io_context (start() without an executor). Default 2.
   unsigned io_threads = 2;

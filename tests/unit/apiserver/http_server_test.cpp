@@ -80,11 +80,16 @@ http::Handler test_handler(Recorder* rec) {
       co_return;
     }
     if (req.path == "/big") {
-      co_await w.send(200, {{"Content-Type", "application/json"}}, big_text(64 * 1024));
+      co_await w.send(200, {{"Content-Type", "application/json"}}, big_text(256 * 1024));
       co_return;
     }
     if (req.path == "/small") {
       co_await w.send(200, {{"Content-Type", "application/json"}}, big_text(500));
+      co_return;
+    }
+    if (req.path == "/threshold") {
+      // Exactly upstream's 128 KiB gzip threshold: not compressed.
+      co_await w.send(200, {{"Content-Type", "application/json"}}, big_text(128 * 1024));
       co_return;
     }
     if (req.path == "/warnings") {
@@ -224,7 +229,7 @@ TEST_CASE("large responses are gzip-compressed when the client accepts gzip", "[
   Recorder rec;
   TestServer server(skiff::testing::tls_options(), test_handler(&rec));
   skiff::testing::TempDir dir;
-  const std::string expected = big_text(64 * 1024);
+  const std::string expected = big_text(256 * 1024);
   std::string out;
 
   // curl --compressed decodes it: the content is intact.
@@ -248,6 +253,11 @@ TEST_CASE("large responses are gzip-compressed when the client accepts gzip", "[
   REQUIRE(curl("-H 'Accept-Encoding: gzip' -D - -o /dev/null " + url(server.port(), "/small"),
                &out) == 0);
   REQUIRE(out.find("Content-Encoding") == std::string::npos);
+  REQUIRE(curl("-H 'Accept-Encoding: gzip' -D - -o " + body_file + " " +
+                   url(server.port(), "/threshold"),
+               &out) == 0);
+  REQUIRE(out.find("Content-Encoding") == std::string::npos);
+  REQUIRE(skiff::testing::read_file(body_file) == big_text(128 * 1024));
   REQUIRE(curl("-D - -o " + body_file + " " + url(server.port(), "/big"), &out) == 0);
   REQUIRE(out.find("Content-Encoding") == std::string::npos);
   REQUIRE(skiff::testing::read_file(body_file) == expected);
