@@ -9,10 +9,12 @@
 // filter of Asio's and Beast's write operations), so a shutdown never cuts a response or a
 // terminating chunk in half.
 //
-// Timeouts: one watchdog timer per connection, not a timer raced against every operation. Each
-// timed read or write sets a deadline; the timer is re-armed only when a deadline is earlier than
-// its expiry, so a busy keep-alive connection costs no timer operation per request. A deadline that
-// passes cancels the socket's operations, which then fail like a broken connection.
+// Timeouts of the request loop (request reads, every write): one watchdog timer per connection,
+// not a timer raced against each operation (the handshake and the lingering close, once per
+// connection, still use async::with_timeout). Each timed read or write sets a deadline; the timer
+// is re-armed only when a deadline is earlier than its expiry, so a busy keep-alive connection
+// costs no timer operation per request. A deadline that passes cancels the socket's operations,
+// which then fail like a broken connection.
 #include "connection.hpp"
 
 #include <algorithm>
