@@ -288,7 +288,6 @@ std::vector<Scenario> scenarios() {
            {"put wa 1", "", 0, "OK"},
            {"@bg w1 30 watch wb --prev-kv --rev 3"},  // pinned, as in watch-live
            {"@bg w2 30 watch wa --rev 8 -w json"},
-           {"@bg w3 4 watch wa --rev -1"},
            {"@bg w4 4 lease keep-alive 1234"},
            {"put wa 2", "", 0, "OK"},
            {"put wb 3", "", 0, "OK"},
@@ -299,8 +298,17 @@ std::vector<Scenario> scenarios() {
            {"put wa 7", "", 0, "OK"},
            {"@wait w1", "", 124, "PUT\nwb\n3\nwb\n4\nDELETE\nwb\n4\nwb\n\n"},
            {"@wait w2", "", 124, "\"mod_revision\":9"},
-           {"@wait w3", "", kAny, ""},
            {"@wait w4", "", kAny, ""},
+       }},
+      // Alone: while Debian's etcd 3.4 holds a watch with a negative start revision, other watchers'
+      // catch-up loses events now and then (seen as w1 of watch-more printing only the DELETE, about
+      // 1 run in 3, with etcdctl against etcd alone).
+      {"watch-negative-revision",
+       {
+           {"put wa 1", "", 0, "OK"},
+           {"@bg w3 4 watch wa --rev -1"},
+           {"put wa 2", "", 0, "OK"},
+           {"@wait w3", "", kAny, ""},
        }},
       {"known-differences",
        {
@@ -485,7 +493,7 @@ const std::vector<Allowed>& allowed_differences() {
       {"known-differences", "snapshot save",
        "Maintenance.Snapshot is not implemented (SQLite file copies are Skiff's backup path): etcd saves a "
        "bbolt snapshot, the shim answers Unimplemented"},
-      {"watch-more", "@wait w3",
+      {"watch-negative-revision", "@wait w3",
        "negative start revision: the shim cancels it as compacted (etcd 3.6's answer, chosen by design); "
        "Debian's etcd 3.4.23 treats it like 0 and watches from now"},
       {"known-differences", "move-leader",
