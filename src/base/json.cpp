@@ -4,7 +4,6 @@
 #include <array>
 #include <cmath>
 #include <limits>
-#include <type_traits>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -488,14 +487,17 @@ void append_quoted(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-// The compact writer with strings and keys written by append_quoted.
+// The compact writer, its strings and keys written by append_quoted (these hide the base's).
 class CompactWriter : public rapidjson::Writer<StringOut> {
  public:
   explicit CompactWriter(StringOut& os) : rapidjson::Writer<StringOut>(os) {}
-  void Text(std::string_view s) {
+  bool String(const Ch* s, rapidjson::SizeType length, bool /*copy*/ = false) {
     Prefix(rapidjson::kStringType);
-    append_quoted(os_->text(), s);
-    EndValue(true);
+    append_quoted(os_->text(), std::string_view(s, length));
+    return EndValue(true);
+  }
+  bool Key(const Ch* s, rapidjson::SizeType length, bool copy = false) {
+    return String(s, length, copy);
   }
 };
 
@@ -525,11 +527,7 @@ void write(Writer& w, const Value& v) {
     }
     case Type::kString: {
       const auto& s = v.as_string();
-      if constexpr (std::is_same_v<Writer, CompactWriter>) {
-        w.Text(s);
-      } else {
-        w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-      }
+      w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
       break;
     }
     case Type::kArray:
@@ -542,11 +540,7 @@ void write(Writer& w, const Value& v) {
     case Type::kObject:
       w.StartObject();
       for (const auto& m : v.as_object()) {
-        if constexpr (std::is_same_v<Writer, CompactWriter>) {
-          w.Text(m.key);
-        } else {
-          w.Key(m.key.data(), static_cast<rapidjson::SizeType>(m.key.size()));
-        }
+        w.Key(m.key.data(), static_cast<rapidjson::SizeType>(m.key.size()));
         write(w, m.value);
       }
       w.EndObject();

@@ -165,10 +165,10 @@ private:
   void disarm() { deadline_ = Clock::time_point::max(); }
   void wait_watchdog();
   void on_watchdog();
-  /// Awaits `op` (a read of the request loop) so that any cancellation this coroutine admits
-  /// reaches it as terminal.
+  /// Awaits `op`, a read of the request loop, under `timeout`; any cancellation this coroutine
+  /// admits reaches it as terminal.
   template <class T>
-  asio::awaitable<T> serve_read(asio::awaitable<T> op);
+  asio::awaitable<T> serve_read(asio::awaitable<T> op, std::chrono::milliseconds timeout);
 
   asio::awaitable<ReadOutcome> read_request(bool first);
   asio::awaitable<ReadOutcome> answer_read_error(error_code ec);
@@ -216,12 +216,11 @@ private:
   bool close_delimited_ = false;  // an HTTP/1.0 stream: the body ends when the connection closes
   Phase phase_ = Phase::kNone;
 
-  // The watchdog: deadline_ of the timed operation in flight (max: none), expiry_ of the timer.
+  // The watchdog: deadline_ of the timed operation in flight, expiry_ of the timer's pending wait
+  // (max: none).
   asio::steady_timer watchdog_;
   Clock::time_point deadline_ = Clock::time_point::max();
   Clock::time_point expiry_ = Clock::time_point::max();
-  bool watchdog_waiting_ = false;
-  bool watchdog_stop_ = false;
   // A watchdog handler may run after the connection is gone (the timer's last wait is cancelled,
   // not awaited): it looks here first.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
@@ -305,10 +304,8 @@ asio::awaitable<ReadOutcome> Connection<Stream>::read_request(bool first) {
   // Between requests the idle timeout applies; the header timeout starts with the first byte, so a
   // client dribbling a request head (slowloris) is cut off after header_timeout.
   if (buffer_.size() == 0) {
-    arm(first ? opt_.header_timeout : opt_.idle_timeout);
-    auto [ec, n] =
-        co_await serve_read(stream_.async_read_some(buffer_.prepare(kReadChunk), kTuple));
-    disarm();
+    auto [ec, n] = co_await serve_read(stream_.async_read_some(buffer_.prepare(kReadChunk), kTuple),
+                                       first ? opt_.header_timeout : opt_.idle_timeout);
     if (ec) {
       co_return ReadOutcome::kClose;  // idle timeout, shutdown, or the client closed
     }
@@ -331,10 +328,8 @@ asio::awaitable<ReadOutcome> Connection<Stream>::read_request(bool first) {
     }
   }
   if (!parser_->is_header_done()) {
-    arm(opt_.header_timeout);
-    auto [ec, n] =
-        co_await serve_read(bhttp::async_read_header(stream_, buffer_, *parser_, kTuple));
-    disarm();
+    auto [ec, n] = co_await serve_read(
+        bhttp::async_read_header(stream_, buffer_, *parser_, kTuple), opt_.header_timeout);
     if (ec) {
       co_return co_await answer_read_error(ec);
     }
@@ -350,9 +345,8 @@ asio::awaitable<ReadOutcome> Connection<Stream>::read_request(bool first) {
         co_return ReadOutcome::kClose;
       }
     }
-    arm(opt_.body_timeout);
-    auto [ec, n] = co_await serve_read(bhttp::async_read(stream_, buffer_, *parser_, kTuple));
-    disarm();
+    auto [ec, n] = co_await serve_read(bhttp::async_read(stream_, buffer_, *parser_, kTuple),
+                                       opt_.body_timeout);
     if (ec) {
       co_return co_await answer_read_error(ec);
     }
@@ -569,19 +563,19 @@ asio::awaitable<bool> Connection<Stream>::guarded_write(MakeOp make_op) {
 template <class Stream>
 void Connection<Stream>::arm(std::chrono::milliseconds timeout) {
   deadline_ = Clock::now() + timeout;
-  if (watchdog_stop_ || deadline_ >= expiry_) {
+  if (deadline_ >= expiry_) {
     return;  // the timer wakes up earlier and looks again
   }
+  const bool idle = expiry_ == Clock::time_point::max();
   expiry_ = deadline_;
   watchdog_.expires_at(expiry_);  // a pending wait ends with operation_aborted and is renewed
-  if (!watchdog_waiting_) {
+  if (idle) {
     wait_watchdog();
   }
 }
 
 template <class Stream>
 void Connection<Stream>::wait_watchdog() {
-  watchdog_waiting_ = true;
   watchdog_.async_wait([this, alive = alive_](error_code) {
     if (*alive) {
       on_watchdog();  // expired or re-armed: either way the deadline decides
@@ -591,10 +585,6 @@ void Connection<Stream>::wait_watchdog() {
 
 template <class Stream>
 void Connection<Stream>::on_watchdog() {
-  watchdog_waiting_ = false;
-  if (watchdog_stop_) {
-    return;
-  }
   if (deadline_ <= Clock::now()) {
     deadline_ = Clock::time_point::max();
     error_code ignored;
@@ -610,7 +600,8 @@ void Connection<Stream>::on_watchdog() {
 
 template <class Stream>
 template <class T>
-asio::awaitable<T> Connection<Stream>::serve_read(asio::awaitable<T> op) {
+asio::awaitable<T> Connection<Stream>::serve_read(asio::awaitable<T> op,
+                                                  std::chrono::milliseconds timeout) {
   // Resetting the state forgets a cancellation that came while nothing was awaited: keep it.
   auto before = co_await asio::this_coro::cancellation_state;
   if (before.cancelled() != asio::cancellation_type::none) {
@@ -618,7 +609,9 @@ asio::awaitable<T> Connection<Stream>::serve_read(asio::awaitable<T> op) {
   }
   co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation(),
                                                      to_terminal);
+  arm(timeout);
   T result = co_await std::move(op);
+  disarm();
   auto after = co_await asio::this_coro::cancellation_state;
   if (after.cancelled() != asio::cancellation_type::none) {
     draining_ = true;
@@ -850,7 +843,7 @@ asio::awaitable<void> Connection<Stream>::stop_reader() {
 
 template <class Stream>
 asio::awaitable<void> Connection<Stream>::close_connection() {
-  watchdog_stop_ = true;
+  disarm();  // the cancelled wait then ends the watchdog
   watchdog_.cancel();
   if (!broken_ && !hard_stop_ && socket().is_open()) {
     // Lingering close: say goodbye (TLS close_notify), half-close, and read what the client still
