@@ -3,6 +3,8 @@
 
 #include <charconv>
 #include <mutex>
+#include <stdexcept>
+#include <utility>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -45,9 +47,10 @@ class HeaderAddingResponder : public ApiResponder {
     headers.emplace_back(name_, value_);
     co_await inner_.send(status, std::move(headers), std::move(body));
   }
-  awaitable<bool> start_stream(int status, HeaderList headers) override {
+  using ApiResponder::start_stream;
+  awaitable<bool> start_stream(int status, HeaderList headers, bool compressible) override {
     headers.emplace_back(name_, value_);
-    co_return co_await inner_.start_stream(status, std::move(headers));
+    co_return co_await inner_.start_stream(status, std::move(headers), compressible);
   }
   awaitable<bool> write_chunk(std::string data) override {
     co_return co_await inner_.write_chunk(std::move(data));
@@ -528,6 +531,72 @@ struct ApiHandler::Impl {
     return meta;
   }
 
+  // A list whose stored texts exceed this is streamed in pieces of about kListPieceBytes: the
+  // client reads (and a 10k list's 25 MB need not be built first) while the rest is made. Smaller
+  // lists go as one body with a Content-Length.
+  static constexpr std::size_t kStreamListBytes = std::size_t{1} << 20;
+  static constexpr std::size_t kListPieceBytes = std::size_t{256} << 10;
+
+  // Items arrive as stored text: the list is assembled around them, never parsed.
+  static awaitable<void> send_raw_list(const ApiRequest& req, ApiResponder& res,
+                                       const ResourceType& type, registry::ListResult& list) {
+    const registry::RawItems& items = list.raw_items;
+    std::string piece;
+    const bool stream = items.stored_bytes() > kStreamListBytes;
+    // Room for the spliced resourceVersions (and commas) too.
+    piece.reserve(stream ? kListPieceBytes + (64 << 10)
+                         : items.stored_bytes() + 40 * items.size() + 256);
+    piece.append("{\"kind\":").append(json::quote(type.list_kind));
+    piece.append(",\"apiVersion\":").append(json::quote(type.group_version()));
+    piece.append(",\"metadata\":").append(json::serialize(list_metadata(list)));
+    piece.append(",\"items\":[");
+    std::size_t next = 0;
+    // Appends items to `piece` until it holds a piece's worth (all of them when not streaming).
+    auto fill = [&]() -> Result<void> {
+      for (; next < items.size() && (!stream || piece.size() < kListPieceBytes); ++next) {
+        if (next > 0) {
+          piece.push_back(',');
+        }
+        if (auto ok = items.append_json(next, piece); !ok) {
+          return ok;
+        }
+      }
+      if (next == items.size()) {
+        piece.append("]}");
+      }
+      return {};
+    };
+    // The first piece is made before anything is sent, so a failure there is still a Status.
+    if (auto ok = fill(); !ok) {
+      co_await send_error(res, ok.error(), req);
+      co_return;
+    }
+    if (!stream) {
+      co_await send_json_text(res, 200, std::move(piece));
+      co_return;
+    }
+    HeaderList headers{{"Content-Type", std::string(kJsonType)}};  // named: see send_json
+    if (!co_await res.start_stream(200, std::move(headers), true)) {
+      co_return;
+    }
+    while (true) {
+      const bool last = next == items.size();
+      std::string out = std::exchange(piece, std::string());
+      if (!co_await res.write_chunk(std::move(out))) {
+        co_return;  // the client went away
+      }
+      if (last) {
+        break;
+      }
+      piece.reserve(kListPieceBytes + (64 << 10));
+      if (auto ok = fill(); !ok) {
+        // Half a list is out: only a broken stream can tell the client.
+        throw std::runtime_error("list of " + type.plural + ": " + ok.error().message);
+      }
+    }
+    co_await res.end_stream();
+  }
+
   awaitable<void> do_list(const ApiRequest& req, ApiResponder& res, const RequestInfo& info,
                           ResourceTypePtr type, const Negotiated& neg) {
     auto opts = list_options(req);
@@ -542,15 +611,7 @@ struct ApiHandler::Impl {
       co_return;
     }
     if (list->raw) {
-      // Items arrive as JSON text: the list is assembled around them, never parsed.
-      std::string body;
-      body.reserve(list->raw_items.size() + 160);
-      body.append("{\"kind\":").append(json::quote(type->list_kind));
-      body.append(",\"apiVersion\":").append(json::quote(type->group_version()));
-      body.append(",\"metadata\":").append(json::serialize(list_metadata(*list)));
-      body.append(",\"items\":[").append(list->raw_items).append("]}");
-      list->raw_items = std::string();
-      co_await send_json_text(res, 200, std::move(body));
+      co_await send_raw_list(req, res, *type, *list);
       co_return;
     }
     if (neg.output == Output::kTable) {

@@ -43,8 +43,14 @@ class ApiResponder {
  public:
   virtual ~ApiResponder() = default;
   virtual boost::asio::awaitable<void> send(int status, HeaderList headers, std::string body) = 0;
-  /// Starts a chunked response; false if the client is gone.
-  virtual boost::asio::awaitable<bool> start_stream(int status, HeaderList headers) = 0;
+  /// Starts a chunked response; false if the client is gone. `compressible`: a large body made in
+  /// pieces (a list), gzip'd when the client accepts it; never for a watch, whose events must
+  /// arrive as written.
+  virtual boost::asio::awaitable<bool> start_stream(int status, HeaderList headers,
+                                                    bool compressible) = 0;
+  boost::asio::awaitable<bool> start_stream(int status, HeaderList headers) {
+    return start_stream(status, std::move(headers), false);
+  }
   /// Writes and flushes one chunk; false if the client is gone.
   virtual boost::asio::awaitable<bool> write_chunk(std::string data) = 0;
   virtual boost::asio::awaitable<void> end_stream() = 0;

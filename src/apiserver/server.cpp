@@ -33,8 +33,12 @@ class Responder final : public ApiResponder {
   boost::asio::awaitable<void> send(int status, HeaderList headers, std::string body) override {
     std::ignore = co_await w_.send(status, to_headers(std::move(headers)), std::move(body));
   }
-  boost::asio::awaitable<bool> start_stream(int status, HeaderList headers) override {
-    co_return co_await w_.start_stream(status, to_headers(std::move(headers)));
+  using ApiResponder::start_stream;
+  boost::asio::awaitable<bool> start_stream(int status, HeaderList headers,
+                                            bool compressible) override {
+    co_return co_await w_.start_stream(status, to_headers(std::move(headers)),
+                                       compressible ? http::StreamCoding::kGzipIfAccepted
+                                                    : http::StreamCoding::kIdentity);
   }
   boost::asio::awaitable<bool> write_chunk(std::string data) override {
     co_return co_await w_.write_chunk(std::move(data));

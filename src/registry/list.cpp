@@ -123,11 +123,15 @@ awaitable<Result<ListResult>> Registry::list(ResourceTypePtr type, std::string n
 
   ListResult out;
   out.raw = options.json_text && selection->everything();
-  const std::string raw_prefix = out.raw ? detail::served_json_prefix(*type) : std::string();
+  if (out.raw) {
+    out.raw_items.type_ = type;
+    out.raw_items.prefix_ = detail::served_json_prefix(*type);
+  }
+  auto& raw_items = out.raw_items.items_;
   const std::string end = kv::prefix_end(prefix);
   std::int64_t want = options.limit > 0 ? options.limit : 0;
   auto taken = [&] {
-    return static_cast<std::int64_t>(out.items.size() + out.raw_count);
+    return static_cast<std::int64_t>(out.items.size() + raw_items.size());
   };
   std::string next = start;
   bool more = false;
@@ -167,24 +171,15 @@ awaitable<Result<ListResult>> Registry::list(ResourceTypePtr type, std::string n
     }
     bool filled = false;
     if (out.raw) {
-      std::size_t bytes = out.raw_items.size();
-      for (const auto& kv : r->kvs) {
-        bytes += kv.value.size() + 40;  // the spliced resourceVersion and a comma
-      }
-      out.raw_items.reserve(bytes);
+      raw_items.reserve(raw_items.size() + r->kvs.size());
     }
     for (std::size_t i = 0; i < r->kvs.size(); ++i) {
       auto& kv = r->kvs[i];
-      last_key = kv.key;
       if (out.raw) {
-        if (out.raw_count++ > 0) {
-          out.raw_items.push_back(',');
-        }
-        if (auto ok = detail::stored_to_json(*type, raw_prefix, kv.value, kv.mod_revision,
-                                             out.raw_items);
-            !ok) {
-          co_return ok.error();
-        }
+        // The texts move out of the range result: decoding waits until the caller writes them.
+        out.raw_items.stored_bytes_ += kv.value.size();
+        raw_items.push_back({std::move(kv.value), kv.mod_revision});
+        last_key = std::move(kv.key);
         if (want > 0 && taken() >= want) {
           filled = true;
           more = i + 1 < r->kvs.size() || r->more;
@@ -192,6 +187,7 @@ awaitable<Result<ListResult>> Registry::list(ResourceTypePtr type, std::string n
         }
         continue;
       }
+      last_key = kv.key;
       auto object = detail::decode_stored(*type, kv.value, kv.mod_revision);
       if (!object) {
         co_return object.error();
@@ -220,6 +216,11 @@ awaitable<Result<ListResult>> Registry::list(ResourceTypePtr type, std::string n
     }
   }
   co_return out;
+}
+
+Result<void> RawItems::append_json(std::size_t i, std::string& out) const {
+  const Item& item = items_.at(i);
+  return detail::stored_to_json(*type_, prefix_, item.value, item.revision, out);
 }
 
 }  // namespace skiff::registry

@@ -86,16 +86,38 @@ struct ListOptions {
   std::optional<std::string> resource_version;
   std::string resource_version_match;  ///< "", "NotOlderThan", "Exact"
   /// The caller serializes the items as JSON: without selectors the result then carries them as
-  /// JSON text in `raw_items` (no parse per item) and `items` stays empty.
+  /// stored text in `raw_items` (no parse per item) and `items` stays empty.
   bool json_text = false;
+};
+
+/// A list's items as the stored texts, turned into JSON on demand (ListOptions::json_text), so a
+/// large list can be written out in pieces instead of being held twice. Self-contained: it owns
+/// the texts and keeps the type alive.
+class RawItems {
+public:
+  std::size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+  /// Bytes of stored text: about the size of the JSON.
+  std::size_t stored_bytes() const { return stored_bytes_; }
+  /// Appends item `i`'s JSON (metadata.resourceVersion set) to `out`. Errors: kInternal for a
+  /// stored value that does not decode.
+  Result<void> append_json(std::size_t i, std::string& out) const;
+
+private:
+  friend class Registry;
+  struct Item {
+    std::string value;
+    std::int64_t revision = 0;
+  };
+  ResourceTypePtr type_;
+  std::string prefix_;  // the served JSON prefix that lets an item be spliced instead of parsed
+  std::vector<Item> items_;
+  std::size_t stored_bytes_ = 0;
 };
 
 struct ListResult {
   json::Array items;                 ///< full objects, resourceVersion set
-  /// Instead, with `raw`: the items' JSON texts joined by commas (the inside of the items array),
-  /// `raw_count` of them.
-  std::string raw_items;
-  std::size_t raw_count = 0;
+  RawItems raw_items;                ///< instead, with `raw`
   bool raw = false;
   std::int64_t revision = 0;         ///< the list's resourceVersion
   std::string continue_token;        ///< empty on the last page

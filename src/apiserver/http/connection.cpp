@@ -18,6 +18,7 @@
 #include "connection.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <ctime>
 #include <exception>
 #include <optional>
@@ -145,7 +146,8 @@ public:
 
   // ResponseWriter
   asio::awaitable<bool> send(int status, Headers headers, std::string body) override;
-  asio::awaitable<bool> start_stream(int status, Headers headers) override;
+  using ResponseWriter::start_stream;
+  asio::awaitable<bool> start_stream(int status, Headers headers, StreamCoding coding) override;
   asio::awaitable<bool> write_chunk(std::string data) override;
   asio::awaitable<bool> end_stream() override;
   asio::awaitable<UpgradedStream*> upgrade(Headers headers) override;
@@ -214,6 +216,7 @@ private:
   bool accepts_gzip_ = false;
   bool keep_alive_ = true;
   bool close_delimited_ = false;  // an HTTP/1.0 stream: the body ends when the connection closes
+  std::optional<GzipWriter> stream_gzip_;  // a compressed stream's state
   Phase phase_ = Phase::kNone;
 
   // The watchdog: deadline_ of the timed operation in flight, expiry_ of the timer's pending wait
@@ -298,6 +301,7 @@ asio::awaitable<ReadOutcome> Connection<Stream>::read_request(bool first) {
   head_request_ = false;
   accepts_gzip_ = false;
   close_delimited_ = false;
+  stream_gzip_.reset();
   keep_alive_ = false;
   version_ = 11;
 
@@ -663,13 +667,20 @@ asio::awaitable<bool> Connection<Stream>::send_response(int status, Headers head
 }
 
 template <class Stream>
-asio::awaitable<bool> Connection<Stream>::start_stream(int status, Headers headers) {
+asio::awaitable<bool> Connection<Stream>::start_stream(int status, Headers headers,
+                                                       StreamCoding coding) {
   if (phase_ != Phase::kNone) {
     throw std::logic_error("http: start_stream() after the response was started");
   }
   phase_ = Phase::kStreaming;
   if (broken_) {
     co_return false;
+  }
+  if (coding == StreamCoding::kGzipIfAccepted && accepts_gzip_ && !head_request_ &&
+      !headers.contains("Content-Encoding")) {
+    stream_gzip_.emplace();
+    headers.add("Content-Encoding", "gzip");
+    headers.add("Vary", "Accept-Encoding");
   }
   bhttp::response<bhttp::empty_body> res;
   res.version(version_);
@@ -705,6 +716,11 @@ asio::awaitable<bool> Connection<Stream>::write_chunk(std::string data) {
   if (broken_ || client_gone_) {
     co_return false;
   }
+  if (stream_gzip_) {
+    std::string packed;
+    stream_gzip_->write(data, packed);
+    data = std::move(packed);
+  }
   if (data.empty()) {
     co_return true;
   }
@@ -733,11 +749,29 @@ asio::awaitable<bool> Connection<Stream>::write_terminator() {
   if (broken_) {
     co_return false;
   }
-  if (close_delimited_) {
-    co_return true;  // closing the connection ends the body
+  std::string tail;
+  if (stream_gzip_) {
+    stream_gzip_->finish(tail);
+    stream_gzip_.reset();
   }
+  if (close_delimited_) {
+    if (tail.empty()) {
+      co_return true;  // closing the connection ends the body
+    }
+    co_return co_await guarded_write(
+        [&] { return asio::async_write(stream_, asio::buffer(tail), kTuple); });
+  }
+  if (tail.empty()) {
+    co_return co_await guarded_write(
+        [&] { return asio::async_write(stream_, bhttp::make_chunk_last(), kTuple); });
+  }
+  // The last piece and the terminator in one write.
+  char size[20];
+  const auto end = std::to_chars(size, size + sizeof size, tail.size(), 16).ptr;
+  std::string framed(size, end);
+  framed.append("\r\n").append(tail).append("\r\n0\r\n\r\n");
   co_return co_await guarded_write(
-      [&] { return asio::async_write(stream_, bhttp::make_chunk_last(), kTuple); });
+      [&] { return asio::async_write(stream_, asio::buffer(framed), kTuple); });
 }
 
 template <class Stream>

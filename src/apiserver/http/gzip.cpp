@@ -83,4 +83,79 @@ std::string gzip_compress(std::string_view data) {
   return out;
 }
 
+struct GzipWriter::State {
+  z_stream zs{};
+  bool done = false;
+};
+
+GzipWriter::GzipWriter() : state_(std::make_unique<State>()) {
+  if (deflateInit2(&state_->zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    throw std::runtime_error("deflateInit2 failed");
+  }
+}
+
+GzipWriter::~GzipWriter() {
+  if (state_) {
+    deflateEnd(&state_->zs);
+  }
+}
+
+GzipWriter::GzipWriter(GzipWriter&&) noexcept = default;
+GzipWriter& GzipWriter::operator=(GzipWriter&& other) noexcept {
+  if (this != &other) {
+    if (state_) {
+      deflateEnd(&state_->zs);
+    }
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+namespace {
+
+// Runs deflate over `data` with `flush`, growing `out` as zlib asks for room.
+void deflate_into(z_stream& zs, std::string_view data, int flush, std::string& out) {
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  while (true) {
+    const std::size_t used = out.size();
+    // Level 1 rarely expands input: a tenth more (and a block header) is room enough per round.
+    const std::size_t room = data.size() / 8 + 4096;
+    out.resize(used + room);
+    zs.next_out = reinterpret_cast<Bytef*>(out.data() + used);
+    zs.avail_out = static_cast<uInt>(room);
+    const int rc = deflate(&zs, flush);
+    out.resize(used + room - zs.avail_out);
+    if (rc == Z_STREAM_END) {
+      return;
+    }
+    if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      throw std::runtime_error("deflate failed");
+    }
+    // Done when zlib took all input and left output room unused (nothing more pending).
+    if (zs.avail_in == 0 && zs.avail_out != 0 && flush == Z_NO_FLUSH) {
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+void GzipWriter::write(std::string_view data, std::string& out) {
+  if (!state_ || state_->done) {
+    throw std::logic_error("GzipWriter::write after finish");
+  }
+  if (!data.empty()) {
+    deflate_into(state_->zs, data, Z_NO_FLUSH, out);
+  }
+}
+
+void GzipWriter::finish(std::string& out) {
+  if (!state_ || state_->done) {
+    throw std::logic_error("GzipWriter::finish twice");
+  }
+  state_->done = true;
+  deflate_into(state_->zs, {}, Z_FINISH, out);
+}
+
 }  // namespace skiff::apiserver::http

@@ -109,6 +109,9 @@ public:
   virtual void close() = 0;
 };
 
+/// The content coding of a streamed response (ResponseWriter::start_stream).
+enum class StreamCoding : std::uint8_t { kIdentity, kGzipIfAccepted };
+
 /// Sends the response to one Request. Owned by the connection; valid until the handler's coroutine
 /// returns. Use exactly one of: send(); start_stream() + write_chunk()* + end_stream(); upgrade().
 ///
@@ -139,10 +142,18 @@ public:
   virtual boost::asio::awaitable<bool> send(int status, Headers headers, std::string body) = 0;
 
   /// Sends the head of a streamed response (`Transfer-Encoding: chunked`; for an HTTP/1.0 client
-  /// the body is instead delimited by closing the connection). Streams are never compressed.
-  virtual boost::asio::awaitable<bool> start_stream(int status, Headers headers) = 0;
-  /// Sends one chunk and flushes it to the socket before returning (nothing is buffered). An empty
-  /// `data` sends nothing (it would end the stream).
+  /// the body is instead delimited by closing the connection). With StreamCoding::kGzipIfAccepted
+  /// the body is one gzip member (`Content-Encoding: gzip`, `Vary: Accept-Encoding`) when the
+  /// request accepts gzip and `headers` carry no Content-Encoding: for a large body made in pieces
+  /// (a list), not for a stream whose chunks must arrive as written (a watch).
+  virtual boost::asio::awaitable<bool> start_stream(int status, Headers headers,
+                                                    StreamCoding coding) = 0;
+  boost::asio::awaitable<bool> start_stream(int status, Headers headers) {
+    return start_stream(status, std::move(headers), StreamCoding::kIdentity);
+  }
+  /// Sends one chunk and flushes it to the socket before returning (nothing is buffered; in a gzip
+  /// stream zlib may hold it until a later chunk or end_stream()). An empty `data` sends nothing
+  /// (it would end the stream).
   virtual boost::asio::awaitable<bool> write_chunk(std::string data) = 0;
   /// Sends the terminating chunk. The server calls it itself if the handler returns without it.
   virtual boost::asio::awaitable<bool> end_stream() = 0;

@@ -2,7 +2,6 @@
 // The HTTP server with complete responses: keep-alive, decoding, identity, gzip, limits, malformed
 // input, handler failures, HTTP/1.0, Expect, pipelining, timeouts and start-up errors. Clients:
 // curl and a raw TLS client that sends exact bytes.
-#include <zlib.h>
 
 #include <mutex>
 #include <stdexcept>
@@ -48,25 +47,6 @@ std::string big_text(std::size_t n) {
   }
   s.resize(n);
   return s;
-}
-
-std::string gunzip(const std::string& in) {
-  z_stream zs{};
-  REQUIRE(inflateInit2(&zs, 15 + 16) == Z_OK);
-  std::string out;
-  char buf[65536];
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof(buf);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(buf, sizeof(buf) - zs.avail_out);
-  }
-  inflateEnd(&zs);
-  REQUIRE(rc == Z_STREAM_END);
-  return out;
 }
 
 // One handler for the whole file, routed by path.
@@ -247,7 +227,7 @@ TEST_CASE("large responses are gzip-compressed when the client accepts gzip", "[
   REQUIRE(static_cast<unsigned char>(raw[0]) == 0x1f);
   REQUIRE(static_cast<unsigned char>(raw[1]) == 0x8b);
   REQUIRE(raw.size() < expected.size());
-  REQUIRE(gunzip(raw) == expected);
+  REQUIRE(skiff::testing::gunzip(raw) == expected);
 
   // Not for small bodies, not without Accept-Encoding, not when q=0 refuses it.
   REQUIRE(curl("-H 'Accept-Encoding: gzip' -D - -o /dev/null " + url(server.port(), "/small"),

@@ -454,3 +454,73 @@ TEST_CASE("a handler failing mid-stream breaks the stream instead of ending it c
   REQUIRE(c.data().find("partial\n") != std::string::npos);
   REQUIRE(c.data().find("\r\n0\r\n\r\n") == std::string::npos);  // no terminating chunk
 }
+
+TEST_CASE("a compressible stream is one gzip member when the client accepts gzip",
+          "[apiserver][http][stream]") {
+  // 40 pieces of 16 KiB of varied text: enough for zlib to emit blocks before the end.
+  auto piece = [](int i) {
+    std::string s;
+    for (int n = 0; s.size() < 16 * 1024; ++n) {
+      s += "{\"piece\":" + std::to_string(i) + ",\"n\":" + std::to_string(n * 7919 % 10007) + "}";
+    }
+    return s;
+  };
+  std::string expected;
+  for (int i = 0; i < 40; ++i) {
+    expected += piece(i);
+  }
+  http::Handler handler = [&](http::Request& req,
+                              http::ResponseWriter& w) -> asio::awaitable<void> {
+    const auto coding = req.path == "/list" ? http::StreamCoding::kGzipIfAccepted
+                                            : http::StreamCoding::kIdentity;
+    if (!co_await w.start_stream(200, {{"Content-Type", "application/json"}}, coding)) {
+      co_return;
+    }
+    for (int i = 0; i < 40; ++i) {
+      if (!co_await w.write_chunk(piece(i))) {
+        co_return;
+      }
+    }
+    co_await w.end_stream();
+  };
+  TestServer server(skiff::testing::tls_options(), handler);
+
+  RawClient c(server.port());
+  REQUIRE(c.connect());
+  REQUIRE(c.send("GET /list HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n"));
+  auto r = c.read_response();
+  REQUIRE(r.has_value());
+  REQUIRE(r->chunked);
+  REQUIRE(r->header("content-encoding") == "gzip");
+  REQUIRE(r->header("vary") == "Accept-Encoding");
+  REQUIRE(r->body.size() < expected.size() / 2);
+  REQUIRE(skiff::testing::gunzip(r->body) == expected);
+
+  // The same connection, not accepting gzip: identity. A stream that is not compressible (a
+  // watch) stays identity even when gzip is offered.
+  REQUIRE(c.send("GET /list HTTP/1.1\r\nHost: x\r\n\r\n"));
+  r = c.read_response();
+  REQUIRE(r.has_value());
+  REQUIRE_FALSE(r->header("content-encoding").has_value());
+  REQUIRE(r->body == expected);
+  REQUIRE(c.send("GET /watch HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n"));
+  r = c.read_response();
+  REQUIRE(r.has_value());
+  REQUIRE_FALSE(r->header("content-encoding").has_value());
+  REQUIRE(r->body == expected);
+
+  // HTTP/1.0: the gzip member ends where the connection closes.
+  RawClient old(server.port());
+  REQUIRE(old.connect());
+  REQUIRE(old.send("GET /list HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n"));
+  REQUIRE(old.read_until_closed());
+  r = old.read_response();
+  REQUIRE(r.has_value());
+  REQUIRE_FALSE(r->chunked);
+  REQUIRE(skiff::testing::gunzip(r->body) == expected);
+
+  // curl decodes it.
+  std::string out;
+  REQUIRE(curl("--compressed " + url(server.port(), "/list"), &out) == 0);
+  REQUIRE(out == expected);
+}

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <zlib.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
@@ -379,6 +381,29 @@ void RawClient::close() {
   boost::system::error_code ec;
   socket().shutdown(tcp::socket::shutdown_both, ec);
   socket().close(ec);
+}
+
+std::optional<std::string> gunzip(const std::string& in) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 15 + 16) != Z_OK) {
+    return std::nullopt;
+  }
+  std::string out;
+  char buf[65536];
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof(buf);
+    rc = inflate(&zs, Z_NO_FLUSH);
+    out.append(buf, sizeof(buf) - zs.avail_out);
+  }
+  inflateEnd(&zs);
+  if (rc != Z_STREAM_END || zs.avail_in != 0) {
+    return std::nullopt;
+  }
+  return out;
 }
 
 int curl(const std::string& args, std::string* out) {

@@ -128,6 +128,9 @@ private:
 /// `out` with stdout.
 int curl(const std::string& args, std::string* out = nullptr);
 
+/// The content of one gzip member, or nullopt if `in` is not one (truncated, corrupt).
+std::optional<std::string> gunzip(const std::string& in);
+
 /// https://127.0.0.1:<port><path>
 std::string url(std::uint16_t port, const std::string& path, bool tls = true);
 
