@@ -20,6 +20,8 @@
 //             latency counted from each request's scheduled time, so a stall is not hidden
 //   fanout    --watchers watches (one connection each) on one ConfigMap, then --fanout-rounds
 //             updates of it, one at a time: update start -> every watcher has the event
+// The get, get_gzip and list phases read with the lean client (lean_client.hpp: OpenSSL on plain
+// sockets, a fraction of the Beast client's CPU) unless --client beast; the rest use Beast.
 // Around each phase: VmRSS/VmHWM and CPU time of --pid (and per-thread CPU), the client's own CPU
 // time, bytes under --data-dir; per-request server and client CPU follow from them.
 //
@@ -65,6 +67,7 @@
 #include <boost/beast/http.hpp>
 
 #include "bench_util.hpp"
+#include "lean_client.hpp"
 
 namespace skiff::bench {
 namespace {
@@ -95,6 +98,7 @@ struct Options {
   std::size_t value_bytes = 2048;
   std::size_t concurrency = 64;
   std::size_t get_n = 100000;
+  bool lean = true;  // --client lean (default) | beast: who reads in the get and list phases
   std::size_t list_runs = 10;
   std::size_t page = 500;
   double steady_rate = 200;
@@ -671,6 +675,22 @@ private:
   }
 
   /// Runs one call on `conn`'s context and waits for it (bounded).
+  LeanEndpoint lean_endpoint() {
+    return LeanEndpoint{endpoint_.address().to_string(), endpoint_.port(), tls_.native_handle()};
+  }
+
+  /// A GET `r` through the lean client, as a Reply.
+  static Reply lean_call(LeanConnection& lean, const Request& r) {
+    LeanReply l = lean.get(r.target, r.accept, r.gzip);
+    Reply out;
+    out.status = l.status;
+    out.body = std::move(l.body);
+    out.error = std::move(l.error);
+    out.wire_bytes = l.wire_body;
+    out.gzipped = l.gzipped;
+    return out;
+  }
+
   Reply call_sync(Conn& conn, Request r) {
     Reply out;
     Countdown done(1);
@@ -819,7 +839,10 @@ private:
 
   Json get(bool gzip) {
     ErrorLog errors;
-    auto conns = open_connections(options_.concurrency, errors);
+    std::vector<std::unique_ptr<Conn>> conns;
+    if (!options_.lean) {
+      conns = open_connections(options_.concurrency, errors);
+    }
     const std::string path = cm_path("bench") + "/";
     const std::size_t objects = std::max<std::size_t>(1, options_.objects);
     auto make = [&path, objects, gzip](std::size_t i) {
@@ -834,9 +857,29 @@ private:
     CpuMeter cpu(options_.pid);
     std::size_t bytes = 0;
     Json j = Json::object();
-    j.set("concurrency", conns.size());
+    j.set("concurrency", options_.lean ? options_.concurrency : conns.size());
     j.set("gzip", gzip);
-    j.set("result", closed_loop(conns, options_.get_n, make, 200, errors, bytes));
+    j.set("client", options_.lean ? "lean" : "beast");
+    if (options_.lean) {
+      // The same requests from the epoll + OpenSSL driver (lean_client.hpp), on this thread.
+      LeanGetOptions lo;
+      lo.endpoint = lean_endpoint();
+      lo.connections = options_.concurrency;
+      lo.total = options_.get_n;
+      lo.gzip = gzip;
+      lo.target = [&make](std::size_t i) { return make(i).target; };
+      lo.timeout = std::chrono::duration_cast<std::chrono::seconds>(kPhaseTimeout);
+      LeanGetResult r = lean_gets(lo);
+      for (auto& e : r.errors) {
+        errors.add(std::move(e));
+      }
+      Json run = summarize(std::move(r.latencies_ms), r.wall_s);
+      errors.into(run);
+      j.set("result", std::move(run));
+      bytes = r.body_bytes;
+    } else {
+      j.set("result", closed_loop(conns, options_.get_n, make, 200, errors, bytes));
+    }
     j.set(
         "response_bytes_per_get",
         static_cast<double>(bytes) / static_cast<double>(std::max<std::size_t>(1, options_.get_n)));
@@ -847,8 +890,8 @@ private:
   // ---- list
 
   /// `runs` sequential lists on one connection; each list may take several pages (limit > 0).
-  Json timed_lists(Conn& conn, std::size_t runs, const std::string& base, std::size_t limit,
-                   bool gzip, const std::string& accept, ErrorLog& errors) {
+  Json timed_lists(Conn& conn, LeanConnection* lean, std::size_t runs, const std::string& base,
+                   std::size_t limit, bool gzip, const std::string& accept, ErrorLog& errors) {
     std::vector<double> latencies;
     std::size_t items = 0;
     std::size_t bytes = 0;
@@ -874,7 +917,7 @@ private:
         r.gzip = gzip;
         r.accept = accept;
         const auto t0 = Clock::now();
-        Reply reply = call_sync(conn, std::move(r));
+        Reply reply = lean != nullptr ? lean_call(*lean, r) : call_sync(conn, std::move(r));
         if (limit > 0 && reply.status == 200 && !reply.gzipped) {
           token = continue_token(reply.body);
         }
@@ -918,15 +961,22 @@ private:
         "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;"
         "g=meta.k8s.io,application/json";
     const std::size_t runs = options_.list_runs;
+    std::optional<LeanConnection> lean_conn;
+    if (options_.lean) {
+      lean_conn.emplace(lean_endpoint());
+    }
+    LeanConnection* lean = lean_conn ? &*lean_conn : nullptr;
+    const std::string all = "/api/v1/configmaps";
     Json j = Json::object();
+    j.set("client", options_.lean ? "lean" : "beast");
     // One untimed list first: connection set-up and any first-touch cost stay out of the figures.
-    timed_lists(conn, 1, path, 0, false, json, errors);
-    j.set("full", timed_lists(conn, runs, path, 0, false, json, errors));
-    j.set("full_gzip", timed_lists(conn, runs, path, 0, true, json, errors));
-    j.set("paged", timed_lists(conn, runs, path, options_.page, false, json, errors));
+    timed_lists(conn, lean, 1, path, 0, false, json, errors);
+    j.set("full", timed_lists(conn, lean, runs, path, 0, false, json, errors));
+    j.set("full_gzip", timed_lists(conn, lean, runs, path, 0, true, json, errors));
+    j.set("paged", timed_lists(conn, lean, runs, path, options_.page, false, json, errors));
     j.set("kubectl_all_namespaces_table",
-          timed_lists(conn, runs, "/api/v1/configmaps", options_.page, false, table, errors));
-    j.set("all_namespaces", timed_lists(conn, runs, "/api/v1/configmaps", 0, false, json, errors));
+          timed_lists(conn, lean, runs, all, options_.page, false, table, errors));
+    j.set("all_namespaces", timed_lists(conn, lean, runs, all, 0, false, json, errors));
     errors.into(j);
     return j;
   }
@@ -1306,6 +1356,7 @@ constexpr const char* kUsage =
     "                 [--phases create,get,get_gzip,list,steady,fanout] [--pid SERVER_PID]\n"
     "                 [--data-dir DIR] [--label NAME] [--out FILE] [--threads 1]\n"
     "                 [--objects 10000] [--value-bytes 2048] [--concurrency 64] [--get-n 100000]\n"
+    "                 [--client lean|beast]\n"
     "                 [--list-runs 10] [--page 500] [--steady-rate 200] [--steady-seconds 30]\n"
     "                 [--steady-base 500] [--watchers 1000] [--fanout-rounds 100]\n"
     "                 [--fanout-value-bytes 64]\n"
@@ -1337,6 +1388,11 @@ int run_main(int argc, char** argv) {
     o.value_bytes = positive(args, "value-bytes", 2048);
     o.concurrency = positive(args, "concurrency", 64);
     o.get_n = positive(args, "get-n", 100000);
+    const std::string client = args.str("client", "lean");
+    if (client != "lean" && client != "beast") {
+      throw std::runtime_error("--client must be lean or beast");
+    }
+    o.lean = client == "lean";
     o.list_runs = positive(args, "list-runs", 10);
     o.page = positive(args, "page", 500);
     o.steady_rate = static_cast<double>(positive(args, "steady-rate", 200));

@@ -43,9 +43,9 @@ class HeaderAddingResponder : public ApiResponder {
   HeaderAddingResponder(ApiResponder& inner, std::string name, std::string value)
       : inner_(inner), name_(std::move(name)), value_(std::move(value)) {}
 
-  awaitable<void> send(int status, HeaderList headers, std::string body) override {
+  awaitable<bool> send(int status, HeaderList headers, std::string body) override {
     headers.emplace_back(name_, value_);
-    co_await inner_.send(status, std::move(headers), std::move(body));
+    return inner_.send(status, std::move(headers), std::move(body));
   }
   using ApiResponder::start_stream;
   awaitable<bool> start_stream(int status, HeaderList headers, bool compressible) override {
@@ -130,10 +130,11 @@ struct ApiHandler::Impl {
   }
 
   // JSON already serialized.
-  static awaitable<void> send_json_text(ApiResponder& res, int code, std::string body,
+  // Not a coroutine: it hands back the responder's awaitable (one frame less per response).
+  static awaitable<bool> send_json_text(ApiResponder& res, int code, std::string body,
                                         HeaderList extra = {}) {
     extra.emplace_back("Content-Type", std::string(kJsonType));
-    co_await res.send(code, std::move(extra), std::move(body));
+    return res.send(code, std::move(extra), std::move(body));
   }
 
   static awaitable<void> send_json(ApiResponder& res, int code, const json::Value& value,

@@ -42,7 +42,8 @@ struct ApiRequest {
 class ApiResponder {
  public:
   virtual ~ApiResponder() = default;
-  virtual boost::asio::awaitable<void> send(int status, HeaderList headers, std::string body) = 0;
+  /// Sends a complete response; false if the client is gone.
+  virtual boost::asio::awaitable<bool> send(int status, HeaderList headers, std::string body) = 0;
   /// Starts a chunked response; false if the client is gone. `compressible`: a large body made in
   /// pieces (a list), gzip'd when the client accepts it; never for a watch, whose events must
   /// arrive as written.

@@ -30,8 +30,9 @@ constexpr std::string_view kComponent = "apiserver";
 class Responder final : public ApiResponder {
  public:
   explicit Responder(http::ResponseWriter& w) : w_(w) {}
-  boost::asio::awaitable<void> send(int status, HeaderList headers, std::string body) override {
-    std::ignore = co_await w_.send(status, to_headers(std::move(headers)), std::move(body));
+  // Plain functions returning the writer's awaitable: no coroutine frame of their own per call.
+  boost::asio::awaitable<bool> send(int status, HeaderList headers, std::string body) override {
+    return w_.send(status, to_headers(std::move(headers)), std::move(body));
   }
   using ApiResponder::start_stream;
   boost::asio::awaitable<bool> start_stream(int status, HeaderList headers,
@@ -58,17 +59,15 @@ class Responder final : public ApiResponder {
 
 ApiRequest to_api_request(http::Request& r) {
   ApiRequest a;
-  a.method = std::move(r.method);
+  a.method = r.method;  // short (no allocation), and the connection logs it on failure
   a.path = std::move(r.path);
   a.query = std::move(r.query);
-  for (const auto& [k, v] : r.headers) {
-    a.headers.emplace_back(k, v);
-  }
-  a.body = std::move(r.body);
-  a.remote = std::move(r.remote_address);
   if (auto host = r.headers.get("Host")) {
     a.host = std::string(*host);
   }
+  a.headers = r.headers.release();  // the request is the handler's alone: move, not copy
+  a.body = std::move(r.body);
+  a.remote = std::move(r.remote_address);
   a.authenticated = r.peer.authenticated;
   a.user = std::move(r.peer.user);
   a.groups = std::move(r.peer.groups);

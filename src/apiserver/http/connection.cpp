@@ -430,8 +430,16 @@ asio::awaitable<void> Connection<Stream>::handle_request() {
         handler_done_.set();
       }));
   co_await await_handler();
-  co_await stop_reader();
-  co_await finish_response();
+  if (reader_running_) {
+    co_await stop_reader();
+  }
+  // A complete response sent and no failure, the common case, needs nothing awaited.
+  if (handler_error_ || phase_ != Phase::kSent) {
+    co_await finish_response();
+  }
+  if (phase_ == Phase::kUpgraded || close_delimited_ || draining_ || hard_stop_) {
+    keep_alive_ = false;
+  }
 }
 
 template <class Stream>
@@ -507,9 +515,6 @@ asio::awaitable<void> Connection<Stream>::finish_response() {
   }
   if (phase_ == Phase::kStreaming && !broken_ && !hard_stop_) {
     co_await write_terminator();
-  }
-  if (phase_ == Phase::kUpgraded || close_delimited_ || draining_ || hard_stop_) {
-    keep_alive_ = false;
   }
 }
 
@@ -629,7 +634,7 @@ asio::awaitable<bool> Connection<Stream>::send(int status, Headers headers, std:
   if (phase_ != Phase::kNone) {
     throw std::logic_error("http: send() after the response was started");
   }
-  co_return co_await send_response(status, std::move(headers), std::move(body), true);
+  return send_response(status, std::move(headers), std::move(body), true);  // no frame of its own
 }
 
 template <class Stream>

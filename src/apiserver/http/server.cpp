@@ -37,6 +37,16 @@ using Tcp = asio::ip::tcp;
 
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// A connection's strand, over the concrete io_context executor when there is one: on every dispatch
+// a strand asks its inner executor whether it may block, and through any_io_executor that query
+// allocates its answer (blocking_t is a class type), a dozen times per request.
+async::Executor connection_strand(const async::Executor& executor) {
+  if (const auto* io = executor.target<asio::io_context::executor_type>()) {
+    return asio::make_strand(*io);
+  }
+  return asio::make_strand(executor);
+}
 }  // namespace
 
 struct HttpServer::Impl {
@@ -243,7 +253,7 @@ asio::awaitable<void> HttpServer::Impl::serve() {
 asio::awaitable<void> HttpServer::Impl::accept_loop() {
   while (acceptor.is_open()) {
     // Each connection gets its own strand; its handlers run there.
-    Tcp::socket socket(asio::make_strand(executor));
+    Tcp::socket socket(connection_strand(executor));
     auto [ec] = co_await acceptor.async_accept(socket, kTuple);
     if (ec) {
       if (!acceptor.is_open() || ec == asio::error::operation_aborted) {

@@ -48,6 +48,8 @@ public:
   bool contains(std::string_view name) const { return get(name).has_value(); }
 
   const std::vector<Field>& fields() const { return fields_; }
+  /// Moves the fields out (the Headers are left empty).
+  std::vector<Field> release() { return std::exchange(fields_, {}); }
   auto begin() const { return fields_.begin(); }
   auto end() const { return fields_.end(); }
   std::size_t size() const { return fields_.size(); }
