@@ -354,7 +354,9 @@ Result<std::vector<ResourceTypePtr>> crd_types(const json::Value& crd) {
     }
     auto schema = Schema::from_openapi_v3(*schema_doc, t->gvk, prefix);
     if (!schema) {
-      causes.insert(causes.end(), schema.error().causes.begin(), schema.error().causes.end());
+      // error() returns a copy: take it once, or begin() and end() belong to two vectors.
+      Error e = schema.error();
+      causes.insert(causes.end(), e.causes.begin(), e.causes.end());
       continue;
     }
     t->custom_schema = std::make_shared<const Schema>(std::move(*schema));

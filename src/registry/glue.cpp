@@ -171,11 +171,12 @@ void apply_schema_defaults(json::Value& object, const Node* schema) {
   }
 }
 
-std::vector<FieldCause> validate_schema_values(const json::Value& object, const Node* schema) {
+std::vector<FieldCause> validate_schema_values(const json::Value& object, const Node* schema,
+                                               const json::Value* old) {
   if (schema == nullptr) {
     return {};
   }
-  return registry::validate_value(*schema, object);
+  return registry::validate_value(*schema, object, {}, old);
 }
 
 Result<void> check_value_types(const json::Value& object, const Node* schema) {

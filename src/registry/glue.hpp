@@ -81,9 +81,11 @@ void record_update(const json::Value* old, json::Value& object, const Node* sche
 std::vector<std::string> unknown_fields(const json::Value& object, const Node* schema);
 /// What Go's typed JSON decoding rejects (a string where an integer belongs): kBadRequest.
 Result<void> check_value_types(const json::Value& object, const Node* schema);
-/// CRDs: drop unknown fields; apply structural defaults; value validation causes.
+/// CRDs: drop unknown fields; apply structural defaults; value validation causes (with the CEL
+/// rules; `old` is an update's previous object, for transition rules).
 void prune(json::Value& object, const Node* schema);
 void apply_schema_defaults(json::Value& object, const Node* schema);
-std::vector<FieldCause> validate_schema_values(const json::Value& object, const Node* schema);
+std::vector<FieldCause> validate_schema_values(const json::Value& object, const Node* schema,
+                                               const json::Value* old = nullptr);
 
 }  // namespace skiff::registry::detail

@@ -411,7 +411,7 @@ Result<void> Registry::Impl::admit(const ResourceType& type, json::Value& object
       old != nullptr ? type.strategy->validate_update(object, *old) : type.strategy->validate(object);
   causes.insert(causes.end(), own.begin(), own.end());
   if (type.custom) {
-    auto values = detail::validate_schema_values(object, type.schema);
+    auto values = detail::validate_schema_values(object, type.schema, old);
     causes.insert(causes.end(), values.begin(), values.end());
   }
   if (!causes.empty()) {

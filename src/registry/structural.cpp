@@ -10,11 +10,13 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "cel.hpp"
 #include "structural_regex.hpp"
 
 namespace skiff::registry {
@@ -283,6 +285,19 @@ public:
   }
   void duplicate(const std::string& path, const json::Value& value) {
     add("FieldValueDuplicate", path, "Duplicate value: " + go_value_text(value));
+  }
+  // A failed x-kubernetes-validations rule with its `reason` (FieldValueInvalid when empty).
+  void rule_failed(const std::string& path, std::string_view reason, const json::Value& type,
+                   const std::string& message) {
+    if (reason == "FieldValueForbidden") {
+      add("FieldValueForbidden", path, "Forbidden: " + message);
+    } else if (reason == "FieldValueRequired") {
+      add("FieldValueRequired", path, "Required value: " + message);
+    } else if (reason == "FieldValueDuplicate") {
+      add("FieldValueDuplicate", path, "Duplicate value: " + go_quote(message));
+    } else {
+      invalid(path, type, message);
+    }
   }
   static std::string shown(const json::Value& v) {
     return v.is_null() ? std::string("\"\"") : go_value_text(v);
@@ -728,7 +743,8 @@ std::string_view openapi_type_name(const Node& n) {
   }
 }
 
-void validate_node(const Node& n, const json::Value& v, Path& path, Causes& causes);
+void validate_node(const Node& n, const json::Value& v, const json::Value* old, Path& path,
+                   Causes& causes);
 
 bool is_object_meta(const Node& n) {
   constexpr std::string_view kObjectMeta = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
@@ -743,13 +759,14 @@ std::string in_body(const Path& path) {
 
 // The junctors. Upstream reports a failed anyOf/oneOf/not with one composite message naming the
 // path in quotes (and no value); the branches' own errors are not shown.
-void validate_junctors(const Node& n, const json::Value& v, Path& path, Causes& causes) {
+void validate_junctors(const Node& n, const json::Value& v, const json::Value* old, Path& path,
+                       Causes& causes) {
   for (const Node* sub : n.all_of) {
-    validate_node(*sub, v, path, causes);
+    validate_node(*sub, v, old, path, causes);
   }
   auto passes = [&](const Node& sub) {
     std::size_t before = causes.size();
-    validate_node(sub, v, path, causes);
+    validate_node(sub, v, old, path, causes);
     bool ok = causes.size() == before;
     causes.truncate(before);
     return ok;
@@ -817,7 +834,114 @@ void validate_list_type(const Node& n, const json::Array& items, Path& path, Cau
   }
 }
 
-void validate_node(const Node& n, const json::Value& v, Path& path, Causes& causes) {
+// CEL sees a schema's number fields as doubles, while JSON text gives whole numbers as ints: the
+// value the rules see is retyped along the schema.
+json::Value cel_typed(const Node& n, const json::Value& v) {
+  if (n.kind == Kind::kNumber && v.is_int()) {
+    return json::Value(static_cast<double>(v.as_int()));
+  }
+  if (v.is_array() && n.items != nullptr) {
+    json::Array out;
+    out.reserve(v.as_array().size());
+    for (const json::Value& item : v.as_array()) {
+      out.push_back(cel_typed(*n.items, item));
+    }
+    return out;
+  }
+  if (v.is_object() && (n.kind == Kind::kObject || (n.kind == Kind::kMap && n.items != nullptr))) {
+    json::Object out;
+    out.reserve(v.as_object().size());
+    for (const json::Member& m : v.as_object()) {
+      const Node* sub = n.kind == Kind::kMap ? n.items : nullptr;
+      if (sub == nullptr) {
+        const Field* f = n.field(m.key);
+        sub = f != nullptr ? f->node : nullptr;
+      }
+      out.append_new(m.key, sub != nullptr ? cel_typed(*sub, m.value) : m.value);
+    }
+    return out;
+  }
+  return v;
+}
+
+// The old value at the same place, for transition rules: object members and map values by key,
+// items of a listType=map list by their key fields (upstream's correlation); nothing else.
+const json::Value* old_member(const json::Value* old, std::string_view key) {
+  return old != nullptr && old->is_object() ? old->as_object().find(key) : nullptr;
+}
+
+const json::Value* old_list_item(const Node& n, const json::Value* old, const json::Value& item) {
+  if (old == nullptr || !old->is_array() || n.list_type != ListType::kMap ||
+      n.list_map_keys.empty() || !item.is_object()) {
+    return nullptr;
+  }
+  for (const json::Value& o : old->as_array()) {
+    if (!o.is_object()) {
+      continue;
+    }
+    bool same = std::all_of(n.list_map_keys.begin(), n.list_map_keys.end(), [&](const auto& k) {
+      const json::Value* a = item.as_object().find(k);
+      const json::Value* b = o.as_object().find(k);
+      return (a == nullptr && b == nullptr) || (a != nullptr && b != nullptr && *a == *b);
+    });
+    if (same) {
+      return &o;
+    }
+  }
+  return nullptr;
+}
+
+// x-kubernetes-validations at one node, upstream's wording: `<path>: Invalid value: "object":
+// <message>` (the schema type as the value), `failed rule: <rule>` without a message, and
+// `<error> evaluating rule: <rule>` when evaluation fails.
+void validate_rules(const Node& n, const json::Value& v, const json::Value* old, Path& path,
+                    Causes& causes) {
+  std::optional<json::Value> self;
+  std::optional<json::Value> old_self;
+  const json::Value type_shown{std::string(openapi_type_name(n))};
+  for (const ValidationRule& r : n.validations) {
+    if (r.transition && old == nullptr) {
+      continue;  // a transition rule needs the old value (creates, uncorrelated items)
+    }
+    if (!self) {
+      self = cel_typed(n, v);
+    }
+    if (old != nullptr && !old_self) {
+      old_self = cel_typed(n, *old);
+    }
+    cel::Bindings bindings;
+    bindings.self = &*self;
+    bindings.old_self = old != nullptr ? &*old_self : nullptr;
+    std::string field = path.str();
+    if (!r.field_path.empty()) {
+      field += field.empty() && r.field_path.front() == '.' ? r.field_path.substr(1) : r.field_path;
+    }
+    auto result = cel::evaluate(*r.program, bindings);
+    if (!result) {
+      causes.invalid(field, type_shown, result.error().message + " evaluating rule: " + r.rule);
+      continue;
+    }
+    if (!result->is_bool()) {
+      causes.invalid(field, type_shown, "rule did not evaluate to a bool: " + r.rule);
+      continue;
+    }
+    if (result->as_bool()) {
+      continue;
+    }
+    std::string message = r.message.empty() ? "failed rule: " + r.rule : r.message;
+    if (r.message_program != nullptr) {
+      // A messageExpression that fails or gives no string falls back to the message (upstream).
+      if (auto m = cel::evaluate(*r.message_program, bindings);
+          m && m->is_string() && !m->as_string().empty()) {
+        message = m->as_string();
+      }
+    }
+    causes.rule_failed(field, r.reason, type_shown, message);
+  }
+}
+
+void validate_node(const Node& n, const json::Value& v, const json::Value* old, Path& path,
+                   Causes& causes) {
   if (v.is_null()) {
     // kube-openapi: null passes nullable schemas and schemas without a type.
     if (!n.nullable && n.kind != Kind::kAny && n.kind != Kind::kIntOrString) {
@@ -918,7 +1042,7 @@ void validate_node(const Node& n, const json::Value& v, Path& path, Causes& caus
       for (std::size_t i = 0; i < items.size(); ++i) {
         std::size_t mark = path.mark();
         path.index(i);
-        validate_node(*n.items, items[i], path, causes);
+        validate_node(*n.items, items[i], old_list_item(n, old, items[i]), path, causes);
         path.reset(mark);
       }
       if (n.kind == Kind::kArray) {
@@ -948,7 +1072,7 @@ void validate_node(const Node& n, const json::Value& v, Path& path, Causes& caus
         std::size_t mark = path.mark();
         path.member(f.name);
         if (const json::Value* mv = obj.find(f.name); mv != nullptr) {
-          validate_node(*f.node, *mv, path, causes);
+          validate_node(*f.node, *mv, old_member(old, f.name), path, causes);
         } else if (f.required) {
           causes.required(path.str());
         }
@@ -958,12 +1082,15 @@ void validate_node(const Node& n, const json::Value& v, Path& path, Causes& caus
       for (const json::Member& m : obj) {
         std::size_t mark = path.mark();
         path.member(m.key);
-        validate_node(*n.items, m.value, path, causes);
+        validate_node(*n.items, m.value, old_member(old, m.key), path, causes);
         path.reset(mark);
       }
     }
   }
-  validate_junctors(n, v, path, causes);
+  validate_junctors(n, v, old, path, causes);
+  if (!n.validations.empty()) {
+    validate_rules(n, v, old, path, causes);
+  }
 }
 
 // --- pruning ------------------------------------------------------------------------------------
@@ -1407,11 +1534,11 @@ void apply_defaults(const Node& node, json::Value& value) {
 }
 
 std::vector<FieldCause> validate_value(const Node& node, const json::Value& value,
-                                       std::string_view root_path) {
+                                       std::string_view root_path, const json::Value* old) {
   std::vector<FieldCause> out;
   Causes causes(out, root_path);
   Path path("");
-  validate_node(node, value, path, causes);
+  validate_node(node, value, old, path, causes);
   return out;
 }
 

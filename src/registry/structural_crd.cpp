@@ -14,6 +14,7 @@
 #include "skiff/registry/schema.hpp"
 #include "skiff/registry/structural.hpp"
 
+#include "cel.hpp"
 #include "schema_impl.hpp"
 #include "structural_regex.hpp"
 
@@ -423,6 +424,60 @@ private:
     integer("minProperties", n.min_properties);
     integer("maxProperties", n.max_properties);
     n.unique_items = s.bool_or("uniqueItems");
+    validation_rules(s, n, path);
+  }
+
+  // x-kubernetes-validations: every rule (and messageExpression) must compile.
+  void validation_rules(const json::Value& s, Node& n, const std::string& path) {
+    const json::Value* rules = s.get("x-kubernetes-validations");
+    if (rules == nullptr || rules->is_null()) {
+      return;
+    }
+    const std::string base = child(path, "x-kubernetes-validations");
+    if (!rules->is_array()) {
+      invalid(base, *rules, "must be an array");
+      return;
+    }
+    for (std::size_t i = 0; i < rules->as_array().size(); ++i) {
+      const json::Value& r = rules->as_array()[i];
+      const std::string at = index(base, i);
+      ValidationRule vr;
+      vr.rule = std::string(r.string_or("rule"));
+      vr.message = std::string(r.string_or("message"));
+      vr.message_expression = std::string(r.string_or("messageExpression"));
+      vr.reason = std::string(r.string_or("reason"));
+      vr.field_path = std::string(r.string_or("fieldPath"));
+      vr.optional_old_self = r.bool_or("optionalOldSelf");
+      if (vr.rule.empty()) {
+        required(child(at, "rule"), "");
+        continue;
+      }
+      if (!vr.reason.empty() && vr.reason != "FieldValueInvalid" &&
+          vr.reason != "FieldValueForbidden" && vr.reason != "FieldValueRequired" &&
+          vr.reason != "FieldValueDuplicate") {
+        not_supported(child(at, "reason"), vr.reason,
+                      {"FieldValueDuplicate", "FieldValueForbidden", "FieldValueInvalid",
+                       "FieldValueRequired"});
+        continue;
+      }
+      auto program = cel::compile(vr.rule);
+      if (!program) {
+        invalid(child(at, "rule"), vr.rule, "compilation failed: " + program.error().message);
+        continue;
+      }
+      vr.program = std::move(*program);
+      vr.transition = cel::uses_old_self(*vr.program);
+      if (!vr.message_expression.empty()) {
+        auto mp = cel::compile(vr.message_expression);
+        if (!mp) {
+          invalid(child(at, "messageExpression"), vr.message_expression,
+                  "messageExpression compilation failed: " + mp.error().message);
+          continue;
+        }
+        vr.message_program = std::move(*mp);
+      }
+      n.validations.push_back(std::move(vr));
+    }
   }
 
   void list_and_map_types(const json::Value& s, Node& n, const std::string& path,

@@ -1286,3 +1286,61 @@ TEST_CASE("a list over 1 MiB streams in pieces, gzip'd when asked, and reads bac
   CHECK(!contains(plain_headers, "gzip"));
   CHECK(by_name(parse_json(plain_body)) == listed);
 }
+
+TEST_CASE("a CRD's x-kubernetes-validations rules are enforced on create and update",
+          "[e2e][kubectl][crd][cel]") {
+  const std::string ns = "celrules";
+  create_namespace(ns);
+  const std::string n = " -n " + ns;
+  const std::string crd = R"(apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.e2e.skiff.dev
+spec:
+  group: e2e.skiff.dev
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            x-kubernetes-validations:
+            - rule: self.minReplicas <= self.replicas
+              message: minReplicas must not exceed replicas
+            - rule: self.tier == oldSelf.tier
+              message: tier is immutable
+            properties:
+              replicas: {type: integer}
+              minReplicas: {type: integer}
+              tier: {type: string}
+)";
+  CHECK(kc().ok("apply -f -", crd) ==
+        "customresourcedefinition.apiextensions.k8s.io/gadgets.e2e.skiff.dev created\n");
+  kc().ok("wait --for=condition=Established crd/gadgets.e2e.skiff.dev --timeout=20s");
+  auto gadget = [](int replicas, int min, const std::string& tier) {
+    return "apiVersion: e2e.skiff.dev/v1\nkind: Gadget\nmetadata:\n  name: g1\nspec:\n"
+           "  replicas: " + std::to_string(replicas) + "\n  minReplicas: " + std::to_string(min) +
+           "\n  tier: " + tier + "\n";
+  };
+  std::string refused = kc().fails("apply -f -" + n, gadget(1, 2, "gold"));
+  CHECK(contains(refused, R"("g1" is invalid: spec: Invalid value: "object": minReplicas must )"
+                          "not exceed replicas"));
+  CHECK(kc().ok("apply -f -" + n, gadget(3, 2, "gold")) == "gadget.e2e.skiff.dev/g1 created\n");
+  // The transition rule compares with the stored object.
+  CHECK(contains(kc().fails("apply -f -" + n, gadget(3, 2, "silver")), "tier is immutable"));
+  CHECK(kc().ok("apply -f -" + n, gadget(4, 2, "gold")) == "gadget.e2e.skiff.dev/g1 configured\n");
+  // A rule that does not compile keeps the CRD out.
+  std::string bad = replace_all(replace_all(crd, "gadgets", "widgetz"), "Gadget", "Widgetz");
+  bad = replace_all(bad, "gadget", "widgetz");
+  bad = replace_all(bad, "self.tier == oldSelf.tier", "self.tier ==");
+  std::string rejected = kc().fails("apply -f -", bad);
+  CHECK(contains(rejected, "x-kubernetes-validations[1].rule: Invalid value: "));
+  CHECK(contains(rejected, "compilation failed: ERROR: <input>:1:"));
+  kc().ok("delete crd gadgets.e2e.skiff.dev");
+}

@@ -71,6 +71,24 @@ struct GroupVersionKind {
 
 struct Node;
 
+namespace cel {
+class Program;  // a compiled CEL expression (private to the registry: src/registry/cel.hpp)
+}
+
+/// One x-kubernetes-validations entry of a CRD schema node: a CEL rule over `self` (and `oldSelf`
+/// for a transition rule), compiled when the CRD is accepted.
+struct ValidationRule {
+  std::string rule;
+  std::string message;             ///< shown when the rule fails; default "failed rule: <rule>"
+  std::string message_expression;  ///< a CEL expression giving the message instead
+  std::string reason;              ///< FieldValueInvalid (default), Forbidden, Required, Duplicate
+  std::string field_path;          ///< where the cause points, relative to the node (".spec.x")
+  bool optional_old_self = false;
+  bool transition = false;  ///< the rule uses oldSelf: evaluated only on updates with an old value
+  std::shared_ptr<const cel::Program> program;
+  std::shared_ptr<const cel::Program> message_program;  ///< for message_expression
+};
+
 /// One named member of a kObject node.
 struct Field {
   std::string name;            ///< JSON name
@@ -153,6 +171,8 @@ struct Node {
   std::vector<const Node*> any_of;
   std::vector<const Node*> one_of;
   const Node* not_node = nullptr;
+  /// x-kubernetes-validations (CRDs), checked after the value's own constraints.
+  std::vector<ValidationRule> validations;
   std::string description;  ///< ours (built-ins: empty); CRDs keep the author's text
 
   /// The field named `name` in the JSON view (never an `inlined` entry), or nullptr (also for

@@ -72,9 +72,15 @@ void apply_defaults(const Node& node, json::Value& value);
 /// prefixes every path ("" for a whole object). A resource's metadata is left to metadata
 /// validation except the name/generateName constraints a CRD may declare. Run it after prune()
 /// and apply_defaults(), as upstream does (defaulting drops the nulls validation would reject).
-/// x-kubernetes-validations (CEL) are not evaluated.
+/// x-kubernetes-validations (CEL rules) are evaluated at each node the value reaches, after its
+/// own constraints: `self` is the value there, `oldSelf` the value at the same place in `old` (an
+/// update's previous object; object members and map values by key, listType=map items by their
+/// keys). A transition rule (one using oldSelf) is skipped where there is no old value. A failed
+/// rule is {FieldValueInvalid (or its `reason`), "spec", `Invalid value: "object": <message>`},
+/// `failed rule: <rule>` without a message.
 std::vector<FieldCause> validate_value(const Node& node, const json::Value& value,
-                                       std::string_view root_path = {});
+                                       std::string_view root_path = {},
+                                       const json::Value* old = nullptr);
 
 /// Builds upstream's Invalid error: kInvalid, message `<qualified kind> "<name>" is invalid:
 /// <cause>` for one cause or `... is invalid: [<cause>, <cause>]` for several (each `<field>:

@@ -2,6 +2,7 @@
 // CRD schemas: conversion with upstream's structural checks, and pruning, defaulting and value
 // validation of custom resources against the converted nodes.
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -477,4 +478,109 @@ TEST_CASE("accepted CRD schema idioms convert", "[registry][crd]") {
   auto d = Schema::from_openapi_v3(parse_json(deep), kWidget, kPrefix);
   REQUIRE_FALSE(d);
   CHECK(d.error().message.find("schema nested too deeply") != std::string::npos);
+}
+
+TEST_CASE("x-kubernetes-validations rules are compiled with the schema and checked on values",
+          "[registry][crd][cel]") {
+  const char* const schema = R"({
+    "type": "object",
+    "properties": {
+      "spec": {
+        "type": "object",
+        "x-kubernetes-validations": [
+          {"rule": "self.minReplicas <= self.replicas",
+           "message": "minReplicas must not exceed replicas"},
+          {"rule": "!has(self.mode) || self.mode != 'legacy'", "reason": "FieldValueForbidden",
+           "fieldPath": ".mode", "message": "legacy mode is gone"},
+          {"rule": "self.ratio < 2.5"},
+          {"rule": "self.image == oldSelf.image", "message": "image is immutable"},
+          {"rule": "size(self.name) <= 8",
+           "messageExpression": "'name ' + self.name + ' is too long'"}
+        ],
+        "properties": {
+          "replicas": {"type": "integer"},
+          "minReplicas": {"type": "integer"},
+          "mode": {"type": "string"},
+          "ratio": {"type": "number"},
+          "image": {"type": "string"},
+          "name": {"type": "string"},
+          "workers": {"type": "array", "x-kubernetes-list-type": "map",
+                      "x-kubernetes-list-map-keys": ["name"],
+                      "items": {"type": "object", "required": ["name"],
+                                "x-kubernetes-validations": [
+                                  {"rule": "self.cpu >= oldSelf.cpu", "message": "cpu shrank"}],
+                                "properties": {"name": {"type": "string"},
+                                               "cpu": {"type": "integer"}}}}
+        }
+      }
+    }
+  })";
+  auto s = Schema::from_openapi_v3(parse_json(schema), kWidget, kPrefix);
+  INFO((s ? std::string() : s.error().message));
+  REQUIRE(s);
+  const Node& root = *s->root();
+  auto check = [&](const char* spec, const char* old_spec) {
+    Value object = parse_json(std::string(R"({"spec": )") + spec + "}");
+    std::optional<Value> old;
+    if (old_spec != nullptr) {
+      old = parse_json(std::string(R"({"spec": )") + old_spec + "}");
+    }
+    return messages(validate_value(root, object, {}, old ? &*old : nullptr));
+  };
+  const char* base =
+      R"({"replicas": 3, "minReplicas": 1, "ratio": 1, "image": "a", "name": "web"})";
+  // All rules hold; `ratio` is a whole number in JSON but a double to CEL (1 < 2.5 compares).
+  CHECK(check(base, nullptr) == std::vector<std::string>{});
+  CHECK(check(R"({"replicas": 1, "minReplicas": 2, "ratio": 1, "image": "a", "name": "web"})",
+              nullptr) ==
+        std::vector<std::string>{R"(spec: Invalid value: "object": minReplicas must not exceed )"
+                                 "replicas"});
+  CHECK(check(R"({"replicas": 3, "minReplicas": 1, "ratio": 1, "image": "a", "name": "web",
+                  "mode": "legacy"})",
+              nullptr) == std::vector<std::string>{"spec.mode: Forbidden: legacy mode is gone"});
+  CHECK(check(R"({"replicas": 3, "minReplicas": 1, "ratio": 3, "image": "a", "name": "web"})",
+              nullptr) ==
+        std::vector<std::string>{R"(spec: Invalid value: "object": failed rule: self.ratio < 2.5)"});
+  CHECK(check(R"({"replicas": 3, "minReplicas": 1, "ratio": 1, "image": "a", "name": "frontend1"})",
+              nullptr) ==
+        std::vector<std::string>{R"(spec: Invalid value: "object": name frontend1 is too long)"});
+  // A missing field is an evaluation error, reported with the rule.
+  std::vector<std::string> missing =
+      check(R"({"replicas": 3, "ratio": 1, "image": "a", "name": "web"})", nullptr);
+  REQUIRE(missing.size() == 1);
+  CHECK(missing[0] == R"(spec: Invalid value: "object": no such key: minReplicas evaluating )"
+                      "rule: self.minReplicas <= self.replicas");
+
+  // Transition rules run only with an old value, against the value at the same place.
+  CHECK(check(R"({"replicas": 3, "minReplicas": 1, "ratio": 1, "image": "b", "name": "web"})",
+              nullptr) == std::vector<std::string>{});
+  CHECK(check(R"({"replicas": 3, "minReplicas": 1, "ratio": 1, "image": "b", "name": "web"})",
+              base) == std::vector<std::string>{R"(spec: Invalid value: "object": image is )"
+                                                "immutable"});
+  // listType=map items correlate by key: w1 shrank, w2 is new (no old value: rule skipped).
+  const char* old_workers = R"({"replicas": 3, "minReplicas": 1, "ratio": 1, "image": "a",
+      "name": "web", "workers": [{"name": "w1", "cpu": 4}]})";
+  CHECK(check(R"({"replicas": 3, "minReplicas": 1, "ratio": 1, "image": "a", "name": "web",
+                  "workers": [{"name": "w2", "cpu": 1}, {"name": "w1", "cpu": 2}]})",
+              old_workers) ==
+        std::vector<std::string>{R"(spec.workers[1]: Invalid value: "object": cpu shrank)"});
+
+  // Rules that do not compile, or carry an unknown reason, reject the schema.
+  auto bad = Schema::from_openapi_v3(parse_json(R"({"type": "object", "properties": {"spec": {
+      "type": "object", "x-kubernetes-validations": [{"rule": "self.x >"}, {"rule": "true",
+      "reason": "Nope"}, {"message": "no rule"}]}}})"),
+                                     kWidget, kPrefix);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().reason == Reason::kInvalid);
+  REQUIRE(bad.error().causes.size() == 3);
+  const std::string at = std::string(kPrefix) + ".properties[spec].x-kubernetes-validations";
+  CHECK(bad.error().causes[0].field == at + "[0].rule");
+  CHECK(bad.error().causes[0].message.starts_with(
+      R"(Invalid value: "self.x >": compilation failed: ERROR: <input>:1:)"));
+  CHECK(bad.error().causes[1].field == at + "[1].reason");
+  CHECK(bad.error().causes[1].message ==
+        R"(Unsupported value: "Nope": supported values: "FieldValueDuplicate", )"
+        R"("FieldValueForbidden", "FieldValueInvalid", "FieldValueRequired")");
+  CHECK(bad.error().causes[2].field == at + "[2].rule");
+  CHECK(bad.error().causes[2].message == "Required value");
 }
