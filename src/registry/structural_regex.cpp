@@ -6,42 +6,14 @@
 #include <memory>
 #include <utility>
 
+#include "utf8.hpp"
+
 namespace skiff::registry::detail {
 namespace {
 
 constexpr std::size_t kMaxProgram = 50000;  // instructions, after expanding counted repeats
 constexpr int kMaxRepeat = 1000;            // Go's limit for {n,m}
 constexpr int kMaxNesting = 500;
-
-// Decodes UTF-8 into code points; invalid bytes become U+FFFD, as Go's regexp sees them.
-std::vector<std::uint32_t> decode(std::string_view s) {
-  std::vector<std::uint32_t> out;
-  out.reserve(s.size());
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80             ? 1
-                      : (c & 0xe0) == 0xc0 ? 2
-                      : (c & 0xf0) == 0xe0 ? 3
-                      : (c & 0xf8) == 0xf0 ? 4
-                                           : 0;
-    std::uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
-    bool ok = len != 0 && i + len <= s.size();
-    for (std::size_t k = 1; ok && k < len; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      ok = (cc & 0xc0) == 0x80;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if (ok) {
-      out.push_back(cp);
-      i += len;
-    } else {
-      out.push_back(0xfffd);
-      ++i;
-    }
-  }
-  return out;
-}
 
 bool is_word(std::uint32_t c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
