@@ -674,7 +674,6 @@ private:
     return a + " " + b + " " + c;
   }
 
-  /// Runs one call on `conn`'s context and waits for it (bounded).
   LeanEndpoint lean_endpoint() {
     return LeanEndpoint{endpoint_.address().to_string(), endpoint_.port(), tls_.native_handle()};
   }
@@ -691,6 +690,7 @@ private:
     return out;
   }
 
+  /// Runs one call on `conn`'s context and waits for it (bounded).
   Reply call_sync(Conn& conn, Request r) {
     Reply out;
     Countdown done(1);

@@ -173,7 +173,6 @@ private:
       }
       pos = next;
     }
-    reply_.chunked = chunked_;
     if (chunked_) {
       state_ = State::kChunkSize;
     } else if (has_length) {

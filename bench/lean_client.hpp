@@ -31,7 +31,6 @@ struct LeanReply {
   std::string body;           ///< as received (still compressed when gzipped)
   std::size_t wire_body = 0;  ///< body bytes as received
   bool gzipped = false;
-  bool chunked = false;
   std::string error;
 };
 

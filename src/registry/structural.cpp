@@ -942,6 +942,9 @@ void validate_rules(const Node& n, const json::Value& v, const json::Value* old,
 
 void validate_node(const Node& n, const json::Value& v, const json::Value* old, Path& path,
                    Causes& causes) {
+  if (!n.transition_rules_below) {
+    old = nullptr;  // nothing below can use it: no correlation work (list items are a scan each)
+  }
   if (v.is_null()) {
     // kube-openapi: null passes nullable schemas and schemas without a type.
     if (!n.nullable && n.kind != Kind::kAny && n.kind != Kind::kIntOrString) {

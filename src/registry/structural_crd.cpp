@@ -203,6 +203,12 @@ public:
       add_resource_meta(n);
     }
     junctors(s, n, path, level, depth);
+    n.transition_rules_below =
+        std::any_of(n.validations.begin(), n.validations.end(),
+                    [](const ValidationRule& r) { return r.transition; }) ||
+        (n.items != nullptr && n.items->transition_rules_below) ||
+        std::any_of(n.fields.begin(), n.fields.end(),
+                    [](const Field& f) { return f.node->transition_rules_below; });
     if (s.get("default") != nullptr) {
       defaults_.emplace_back(&n, child(path, "default"));
     }
@@ -447,7 +453,6 @@ private:
       vr.message_expression = std::string(r.string_or("messageExpression"));
       vr.reason = std::string(r.string_or("reason"));
       vr.field_path = std::string(r.string_or("fieldPath"));
-      vr.optional_old_self = r.bool_or("optionalOldSelf");
       if (vr.rule.empty()) {
         required(child(at, "rule"), "");
         continue;

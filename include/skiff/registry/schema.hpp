@@ -83,8 +83,9 @@ struct ValidationRule {
   std::string message_expression;  ///< a CEL expression giving the message instead
   std::string reason;              ///< FieldValueInvalid (default), Forbidden, Required, Duplicate
   std::string field_path;          ///< where the cause points, relative to the node (".spec.x")
-  bool optional_old_self = false;
-  bool transition = false;  ///< the rule uses oldSelf: evaluated only on updates with an old value
+  /// The rule uses oldSelf: evaluated only on updates with an old value (optionalOldSelf, which
+  /// would also run it on creates, is not supported).
+  bool transition = false;
   std::shared_ptr<const cel::Program> program;
   std::shared_ptr<const cel::Program> message_program;  ///< for message_expression
 };
@@ -173,6 +174,9 @@ struct Node {
   const Node* not_node = nullptr;
   /// x-kubernetes-validations (CRDs), checked after the value's own constraints.
   std::vector<ValidationRule> validations;
+  /// A transition rule sits on this node or under it: only there does validation look for the old
+  /// value at the same place.
+  bool transition_rules_below = false;
   std::string description;  ///< ours (built-ins: empty); CRDs keep the author's text
 
   /// The field named `name` in the JSON view (never an `inlined` entry), or nullptr (also for

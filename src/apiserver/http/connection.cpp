@@ -18,7 +18,6 @@
 #include "connection.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <ctime>
 #include <exception>
 #include <optional>
@@ -35,6 +34,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_cat.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http.hpp>
@@ -771,12 +771,12 @@ asio::awaitable<bool> Connection<Stream>::write_terminator() {
         [&] { return asio::async_write(stream_, bhttp::make_chunk_last(), kTuple); });
   }
   // The last piece and the terminator in one write.
-  char size[20];
-  const auto end = std::to_chars(size, size + sizeof size, tail.size(), 16).ptr;
-  std::string framed(size, end);
-  framed.append("\r\n").append(tail).append("\r\n0\r\n\r\n");
-  co_return co_await guarded_write(
-      [&] { return asio::async_write(stream_, asio::buffer(framed), kTuple); });
+  co_return co_await guarded_write([&] {
+    return asio::async_write(stream_,
+                             beast::buffers_cat(bhttp::make_chunk(asio::buffer(tail)),
+                                                bhttp::make_chunk_last()),
+                             kTuple);
+  });
 }
 
 template <class Stream>

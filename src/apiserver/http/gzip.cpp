@@ -61,12 +61,20 @@ bool accepts_gzip(std::string_view accept_encoding) {
   return gzip.value_or(star);
 }
 
-std::string gzip_compress(std::string_view data) {
-  z_stream zs{};
-  // windowBits 15 + 16: a gzip header and trailer instead of the zlib ones.
+namespace {
+
+// Level 1, windowBits 15 + 16: a gzip header and trailer instead of the zlib ones.
+void init_gzip(z_stream& zs) {
   if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
     throw std::runtime_error("deflateInit2 failed");
   }
+}
+
+}  // namespace
+
+std::string gzip_compress(std::string_view data) {
+  z_stream zs{};
+  init_gzip(zs);
   std::string out;
   out.resize(deflateBound(&zs, static_cast<uLong>(data.size())) + 32);
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
@@ -88,11 +96,7 @@ struct GzipWriter::State {
   bool done = false;
 };
 
-GzipWriter::GzipWriter() : state_(std::make_unique<State>()) {
-  if (deflateInit2(&state_->zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    throw std::runtime_error("deflateInit2 failed");
-  }
-}
+GzipWriter::GzipWriter() : state_(std::make_unique<State>()) { init_gzip(state_->zs); }
 
 GzipWriter::~GzipWriter() {
   if (state_) {
