@@ -30,6 +30,11 @@ grpc::Status key_not_provided() {
   return {grpc::StatusCode::INVALID_ARGUMENT, "etcdserver: key is not provided"};
 }
 
+/// Writes from gRPC threads commit on the calling thread when the writer is idle (kv::CommitOn): a
+/// client that writes one request at a time then costs no thread hand-offs. The gRPC callback
+/// threads may block for that commit's fsync; under load requests queue to the writer as before.
+constexpr kv::CommitOn kCommitOn = kv::CommitOn::kCallerIfIdle;
+
 /// Finishes `reactor` with an OK status after `fill` ran, or with the mapped error.
 template <class T, class Fill>
 auto finisher(grpc::ServerUnaryReactor* reactor, Fill fill) {
@@ -82,7 +87,8 @@ class KvService final : public etcdserverpb::KV::CallbackService {
     shared_.store.put(from_proto(*request), finisher<kv::PutResponse>(reactor, [this, response](kv::PutResponse r) {
                         to_proto(std::move(r), response);
                         shared_.fill(response->mutable_header(), response->header().revision());
-                      }));
+                      }),
+                      kCommitOn);
     return reactor;
   }
 
@@ -102,7 +108,8 @@ class KvService final : public etcdserverpb::KV::CallbackService {
                                finisher<kv::DeleteRangeResponse>(reactor, [this, response](kv::DeleteRangeResponse r) {
                                  to_proto(std::move(r), response);
                                  shared_.fill(response->mutable_header(), response->header().revision());
-                               }));
+                               }),
+                               kCommitOn);
     return reactor;
   }
 
@@ -120,7 +127,8 @@ class KvService final : public etcdserverpb::KV::CallbackService {
     shared_.store.txn(from_proto(*request), finisher<kv::TxnResponse>(reactor, [this, response](kv::TxnResponse r) {
                         to_proto(std::move(r), response, false);
                         shared_.fill(response->mutable_header(), response->header().revision());
-                      }));
+                      }),
+                      kCommitOn);
     return reactor;
   }
 

@@ -104,6 +104,12 @@ Error open_error(const std::string& path, const sql::SqliteError& e) {
     case SQLITE_READONLY:
     case SQLITE_PERM:
       return errors::unavailable(fmt::format("database {} is not writable: {}", path, e.what()));
+    case SQLITE_BUSY:
+      // The file lock of another process's store (see sql::Connection::open).
+      return errors::unavailable(fmt::format(
+          "database {} is in use by another process (is another skiff server running on this "
+          "data dir?): {}",
+          path, e.what()));
     default:
       return errors::unavailable(fmt::format("cannot open database {}: {}", path, e.what()));
   }
@@ -126,6 +132,9 @@ std::optional<Error> load(Store::Impl& impl) {
   }
   try {
     auto& db = *impl.wdb;
+    // The first read takes the process lock: another process holding it fails here at once rather
+    // than after the busy timeout.
+    db.query_int("PRAGMA schema_version");
     sqlite3_busy_timeout(db.handle(), kBusyTimeoutMs);
     if (sqlite3_db_readonly(db.handle(), "main") == 1) {
       return errors::unavailable(fmt::format("database {} is not writable", path));
@@ -519,24 +528,27 @@ Result<RangeResponse> Store::range(const RangeRequest& request) const {
       current);
 }
 
-void Store::put(PutRequest request, Callback<PutResponse> done) {
+void Store::put(PutRequest request, Callback<PutResponse> done, CommitOn on) {
   if (auto error = validate_put(request)) {
     done(*error);
     return;
   }
-  impl_->submit(Item<PutRequest, PutResponse>{std::move(request), std::move(done), std::nullopt});
+  impl_->submit(Item<PutRequest, PutResponse>{std::move(request), std::move(done), std::nullopt},
+                on);
 }
 
-void Store::delete_range(DeleteRangeRequest request, Callback<DeleteRangeResponse> done) {
+void Store::delete_range(DeleteRangeRequest request, Callback<DeleteRangeResponse> done,
+                         CommitOn on) {
   if (auto error = validate_delete(request)) {
     done(*error);
     return;
   }
   impl_->submit(Item<DeleteRangeRequest, DeleteRangeResponse>{std::move(request), std::move(done),
-                                                              std::nullopt});
+                                                              std::nullopt},
+                on);
 }
 
-void Store::txn(TxnRequest request, Callback<TxnResponse> done) {
+void Store::txn(TxnRequest request, Callback<TxnResponse> done, CommitOn on) {
   if (auto error = validate_txn(request)) {
     done(*error);
     return;
@@ -560,7 +572,8 @@ void Store::txn(TxnRequest request, Callback<TxnResponse> done) {
       return;
     }
   }
-  impl_->submit(Item<TxnRequest, TxnResponse>{std::move(request), std::move(done), std::nullopt});
+  impl_->submit(Item<TxnRequest, TxnResponse>{std::move(request), std::move(done), std::nullopt},
+                on);
 }
 
 void Store::compact(std::int64_t revision, Callback<CompactResponse> done) {

@@ -211,8 +211,9 @@ struct Store::Impl {
   // --- writer (writer.cpp) ---
   void start();
   void stop();
-  /// Queues a write, or fails it at once (kErrStopped) after stop().
-  void submit(WriteItem item);
+  /// Queues a write (or commits it on the calling thread, see CommitOn), or fails it at once
+  /// (kErrStopped) after stop().
+  void submit(WriteItem item, CommitOn on = CommitOn::kWriter);
 
   // --- watchers (watch.cpp) ---
   void unregister(const std::shared_ptr<WatchShared>& shared);
@@ -245,6 +246,12 @@ struct Store::Impl {
   std::condition_variable compaction_cv;  ///< signalled when compaction catches up (queue_mu)
   std::deque<WriteItem> queue;
   bool stopping = false;
+  /// The writer token: whoever set it (the writer thread, or a caller committing inline) alone uses
+  /// wdb and the Writer's state until it clears it. The writer thread holds it except while asleep.
+  bool writer_busy = false;
+  bool writer_waiting = false;  ///< the writer thread waits for the token
+  bool writer_recheck = false;  ///< an inline commit changed what the sleeping writer's deadline is
+
   std::int64_t compacted_through =
       0;  ///< history rows of revisions <= this are compacted (queue_mu)
 

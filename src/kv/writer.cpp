@@ -123,6 +123,9 @@ struct Store::Impl::Writer {
   explicit Writer(Impl& owner) : impl(owner), view(owner.keys, owner.leases) {}
 
   void run();
+  /// Commits one request on the calling thread; the caller holds the writer token (see submit).
+  /// Returns whether the sleeping writer must recompute its deadlines (it was not dirty before).
+  bool commit_inline(WriteItem item);
   void run_batch(std::vector<WriteItem>& batch);
   void run_defragment(Item<DefragmentRequest, std::int64_t>& item);
   void compaction_slice();
@@ -176,6 +179,8 @@ struct Store::Impl::Writer {
 
   Impl& impl;
   View view;
+  bool dirty = false;           ///< written since the writer was last idle
+  Clock::time_point last_write;  ///< end of the last write transaction
   std::int64_t batch_rev = 0;
   std::int64_t batch_compact = 0;
   bool over_quota = false;
@@ -278,6 +283,10 @@ void Store::Impl::start() {
   writer = std::make_unique<Writer>(*this);
   sqlite3_wal_autocheckpoint(wdb->handle(), 0);
   sqlite3_wal_hook(wdb->handle(), wal_hook, writer.get());
+  {
+    std::lock_guard lock(queue_mu);
+    writer_busy = true;  // the writer thread starts with the token
+  }
   writer_thread = std::thread([this] {
     pthread_setname_np(pthread_self(), "kv-writer");  // for top -H, perf and gdb
     writer->run();
@@ -301,7 +310,29 @@ void Store::Impl::stop() {
   }
 }
 
-void Store::Impl::submit(WriteItem item) {
+// CommitOn::kCallerIfIdle: with the writer asleep and nothing queued, the caller takes the writer
+// token and commits the request itself, which spares the hand-off to the writer thread and back
+// (two wake-ups, each costlier than the commit's own CPU on a small VM). Requests that arrive
+// meanwhile queue up for the writer, which waits for the token; so commit order stays arrival
+// order.
+void Store::Impl::submit(WriteItem item, CommitOn on) {
+  if (on == CommitOn::kCallerIfIdle) {
+    std::unique_lock lock(queue_mu);
+    if (!stopping && !writer_busy && queue.empty()) {
+      writer_busy = true;
+      lock.unlock();
+      const bool recheck = writer->commit_inline(std::move(item));
+      lock.lock();
+      writer_busy = false;
+      writer_recheck = writer_recheck || recheck;
+      const bool wake = writer_waiting || recheck || !queue.empty();
+      lock.unlock();
+      if (wake) {
+        queue_cv.notify_one();
+      }
+      return;
+    }
+  }
   {
     std::lock_guard lock(queue_mu);
     if (!stopping) {
@@ -369,6 +400,22 @@ void Completer::run() {
   }
 }
 
+bool Store::Impl::Writer::commit_inline(WriteItem item) {
+  const bool was_dirty = dirty;
+  std::vector<WriteItem> batch;
+  batch.push_back(std::move(item));
+  run_batch(batch);
+  batch.clear();
+  manage_wal();
+  dirty = true;
+  last_write = Clock::now();
+  if (trim_wanted) {
+    trim_wanted = false;
+    impl.checkpointer->request_trim();
+  }
+  return !was_dirty;
+}
+
 // Callbacks of one batch, inline or on the completer (see Completer). Either way they run in
 // commit order: inline only when nothing handed over earlier is still pending.
 void Store::Impl::Writer::acknowledge(std::vector<WriteItem>& batch) {
@@ -401,8 +448,7 @@ void Store::Impl::Writer::run() {
   auto now = Clock::now();
   auto next_lease_check = now + opts.lease_check_interval;
   auto next_auto_compact = now + opts.compaction_interval;
-  auto last_write = now;
-  bool dirty = false;  // written since the writer was last idle
+  last_write = now;
   samples.emplace_back(impl.now_ms(), impl.revision.load());
   if (opts.wal_preallocate_bytes > 0) {
     // Rewind the WAL well before it outgrows its preallocated size; ask the checkpointer for a
@@ -414,6 +460,9 @@ void Store::Impl::Writer::run() {
     step_frames = std::max(64, restart_frames / 4);
   }
 
+  // The writer token (impl.writer_busy, set by start()) is held from here on except while
+  // sleeping: a caller may commit inline meanwhile (commit_inline), and the loop takes the token
+  // back before it touches any of this state again.
   while (true) {
     std::vector<WriteItem> batch;
     const bool background = (compaction_pending() && Clock::now() >= retry_compaction_at) ||
@@ -433,9 +482,19 @@ void Store::Impl::Writer::run() {
       if (wal_prealloc_pending) {
         deadline = std::min(deadline, last_write + kPreallocIdle);
       }
-      if (!background) {
-        impl.queue_cv.wait_until(lock, deadline,
-                                 [&] { return !impl.queue.empty() || impl.stopping; });
+      if (!background && impl.queue.empty() && !impl.stopping) {
+        impl.writer_busy = false;
+        impl.writer_recheck = false;
+        impl.queue_cv.wait_until(lock, deadline, [&] {
+          return !impl.queue.empty() || impl.stopping || impl.writer_recheck;
+        });
+        impl.writer_waiting = true;
+        impl.queue_cv.wait(lock, [&] { return !impl.writer_busy; });
+        impl.writer_waiting = false;
+        impl.writer_busy = true;
+        if (impl.writer_recheck && impl.queue.empty() && !impl.stopping) {
+          continue;  // an inline commit made the writer dirty: sleep again with the idle deadline
+        }
       }
       if (impl.queue.empty() && impl.stopping) {
         break;

@@ -32,7 +32,7 @@ constexpr std::string_view kComponent = "registry";
 constexpr std::size_t kPollBytes = 4u << 20;
 constexpr std::size_t kInitialBatch = 500;
 
-// Shared between the watch (on its executor) and kv's notify (on the writer thread).
+// Shared between the watch (on its executor) and kv's notify (on the committing thread).
 struct WakeState {
   explicit WakeState(boost::asio::any_io_executor ex) : executor(ex), timer(ex) {}
   boost::asio::any_io_executor executor;

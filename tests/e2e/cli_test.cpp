@@ -197,6 +197,39 @@ TEST_CASE("skiff server stops in order on SIGTERM and SIGINT and keeps its data"
   }
 }
 
+TEST_CASE("a second skiff server on a data dir in use exits 1 and the first keeps serving",
+          "[e2e][cli]") {
+  if (skiff::testing::find_program("etcdctl").empty()) {
+    WARN("etcdctl not installed: skipping");
+    return;
+  }
+  TempDir dir;
+  std::vector<std::string> args = {skiff_bin(), "server", "--data-dir", dir.file("data"),
+                                   "--etcd-listen", "127.0.0.1:0", "--disable-apiserver"};
+  for (auto& f : skiff::testing::isolated_server_flags(dir)) {
+    args.push_back(f);
+  }
+  Process first(args, dir.file("first"));
+  auto endpoint = wait_for_etcd_endpoint(first);
+  etcdctl_ok(endpoint, "put /held/a one");
+  {
+    Process second(args, dir.file("second"));
+    auto status = second.wait_for(20s);
+    REQUIRE(status.has_value());
+    CHECK(*status == 1);
+    INFO(second.stderr_text());
+    CHECK(second.stderr_text().find("is in use by another process") != std::string::npos);
+    CHECK(second.stderr_text().find("state.db") != std::string::npos);
+  }
+  // The refused start changed nothing: the first server still reads and writes.
+  etcdctl_ok(endpoint, "put /held/b two");
+  CHECK(etcdctl_ok(endpoint, "get /held/ --prefix --print-value-only") == "one\ntwo\n");
+  first.signal(SIGTERM);
+  auto status = first.wait_for(20s);
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
+}
+
 TEST_CASE("skiff server --disable-apiserver serves only the datastore over the etcd endpoint",
           "[e2e][cli]") {
   if (skiff::testing::find_program("etcdctl").empty()) {

@@ -169,6 +169,126 @@ TEST_CASE("callbacks run in commit order", "[kv]") {
   CHECK(get(*s, "order").kvs.at(0).value == "499");
 }
 
+TEST_CASE("CommitOn::kCallerIfIdle commits on the calling thread when the writer is idle",
+          "[kv]") {
+  // No timers: once its start-up work is done the writer sleeps, and only a request (or an inline
+  // commit that left it dirty) wakes it.
+  TestStore s([](StoreOptions& o) {
+    o.lease_check_interval = std::chrono::hours(1);
+    o.wal_preallocate_bytes = 0;
+  });
+  auto watcher = s->watch(WatchOptions{"inline/", "inline0", 0, false, false, false}, [] {});
+  REQUIRE(watcher);
+  // Returns whether the callback ran on this thread before put() returned (an inline commit).
+  int next = 0;
+  auto put_inline = [&] {
+    const auto me = std::this_thread::get_id();
+    std::atomic<bool> done{false};
+    std::thread::id ran_on;
+    skiff::Result<PutResponse> result = skiff::errors::internal("no callback");
+    PutRequest request{"inline/" + std::to_string(next++), "v", 0, false, false, false};
+    s->put(
+        request,
+        [&](skiff::Result<PutResponse> r) {
+          ran_on = std::this_thread::get_id();
+          result = std::move(r);
+          done = true;
+        },
+        CommitOn::kCallerIfIdle);
+    REQUIRE(skiff::testing::eventually([&] { return done.load(); }));  // queued: wait for it
+    REQUIRE(result);
+    return ran_on == me;
+  };
+  CHECK(skiff::testing::eventually(put_inline));  // the first tries may meet the starting writer
+  // Let the writer finish its idle work (everything in the main file): it then sleeps clean.
+  CHECK(skiff::testing::eventually(
+      [&] { return main_file_int(s.options.path, "SELECT count(*) FROM history") == next; }));
+  for (int i = 0; i < 5; ++i) {
+    CHECK(put_inline());  // the writer stays asleep between them
+  }
+  const std::int64_t puts = next;
+  CHECK(s->current_revision() == 1 + puts);
+  CHECK(range(*s, prefix_request("inline/")).count == puts);
+  // Watchers heard every commit, in order.
+  auto events = drain(**watcher);
+  REQUIRE(static_cast<std::int64_t>(events.size()) == puts);
+  for (std::int64_t i = 0; i < puts; ++i) {
+    CHECK(events[static_cast<std::size_t>(i)].kv.mod_revision == 2 + i);
+  }
+  // The writer noticed it has idle work again: the commits reach the main file (checkpoint_idle
+  // 50 ms) although no request went through its queue.
+  CHECK(skiff::testing::eventually([&] {
+    return main_file_int(s.options.path, "SELECT count(*) FROM history") == puts;
+  }));
+  // Queued writes still work afterwards, and everything survives reopening.
+  CHECK(put(*s, "inline/queued", "q").revision == 2 + puts);
+  watcher->reset();
+  s.reopen();
+  CHECK(range(*s, prefix_request("inline/")).count == puts + 1);
+}
+
+TEST_CASE("inline and queued writes from many threads share one gap-free revision order",
+          "[kv]") {
+  TestStore s([](StoreOptions& o) { o.sync_full = true; });
+  constexpr int kThreads = 6;
+  constexpr int kPerThread = 150;
+  constexpr int kQueued = 300;
+  auto watcher = s->watch(WatchOptions{"mix/", "mix0", 0, false, false, false}, [] {});
+  REQUIRE(watcher);
+  std::vector<std::vector<std::int64_t>> revisions(kThreads);
+  std::atomic<int> failures{0};
+  std::atomic<int> queued_acks{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::promise<skiff::Result<PutResponse>> promise;
+        auto future = promise.get_future();
+        PutRequest request{fmt::format("mix/{}/{}", t, i), std::to_string(i), 0, false, false,
+                           false};
+        s->put(
+            request, [&](skiff::Result<PutResponse> r) { promise.set_value(std::move(r)); },
+            CommitOn::kCallerIfIdle);
+        auto r = future.get();
+        if (!r) {
+          failures.fetch_add(1);
+          continue;
+        }
+        revisions[static_cast<std::size_t>(t)].push_back(r->revision);
+      }
+    });
+  }
+  // Meanwhile a burst of queued writes (never inline).
+  for (int i = 0; i < kQueued; ++i) {
+    PutRequest request{fmt::format("mix/q/{}", i), "q", 0, false, false, false};
+    s->put(request, [&](skiff::Result<PutResponse> r) {
+      if (r) {
+        queued_acks.fetch_add(1);
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  REQUIRE(skiff::testing::eventually([&] { return queued_acks.load() == kQueued; }));
+  CHECK(failures.load() == 0);
+  std::vector<std::int64_t> all;
+  for (const auto& mine : revisions) {
+    CHECK(std::is_sorted(mine.begin(), mine.end()));  // each thread's writes in its own order
+    all.insert(all.end(), mine.begin(), mine.end());
+  }
+  constexpr int kTotal = kThreads * kPerThread + kQueued;
+  CHECK(s->current_revision() == 1 + kTotal);
+  auto events = drain(**watcher);
+  REQUIRE(events.size() == static_cast<std::size_t>(kTotal));
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    CHECK(events[i].kv.mod_revision == static_cast<std::int64_t>(i) + 2);  // no gaps, no dups
+  }
+  std::sort(all.begin(), all.end());
+  CHECK(std::adjacent_find(all.begin(), all.end()) == all.end());
+  CHECK(range(*s, prefix_request("mix/")).count == kTotal);
+}
+
 TEST_CASE("the store finishes queued writes when it is destroyed", "[kv]") {
   skiff::testing::TempDir dir;
   auto options = test_options(dir);

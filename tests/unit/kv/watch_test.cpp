@@ -43,21 +43,6 @@ std::vector<std::int64_t> iota(std::int64_t from, std::int64_t to) {
   return out;
 }
 
-/// Polls until the watcher reports nothing more.
-std::vector<Event> drain(Watcher& watcher, std::size_t max_bytes = 1 << 20) {
-  std::vector<Event> events;
-  while (true) {
-    auto batch = watcher.poll(max_bytes);
-    if (!batch) {
-      FAIL("poll failed: " << batch.error().message);
-    }
-    if (batch->empty()) {
-      return events;
-    }
-    events.insert(events.end(), batch->begin(), batch->end());
-  }
-}
-
 }  // namespace
 
 TEST_CASE("a watch from revision 0 sees only changes after it was created", "[kv]") {
