@@ -289,6 +289,33 @@ TEST_CASE("inline and queued writes from many threads share one gap-free revisio
   CHECK(range(*s, prefix_request("mix/")).count == kTotal);
 }
 
+TEST_CASE("updates that grow, shrink or keep a value's size read back exactly", "[kv]") {
+  // The live value's buffer is reused when the new value fits it (writer.cpp replace_entry).
+  TestStore s;
+  auto watcher = s->watch(WatchOptions{"sized", "", 0, true, false, false}, [] {});
+  REQUIRE(watcher);
+  const std::vector<std::size_t> sizes = {1000, 600, 1000, 999, 2000, 10, 0, 5000, 2600, 3};
+  std::vector<std::string> values;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    values.push_back(std::string(sizes[i], static_cast<char>('a' + i)));
+    put(*s, "sized", values.back());
+    CHECK(get(*s, "sized").kvs.at(0).value == values.back());
+  }
+  auto events = drain(**watcher);
+  REQUIRE(events.size() == sizes.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    CHECK(events[i].kv.value == values[i]);
+    if (i > 0) {
+      REQUIRE(events[i].prev_kv.has_value());
+      CHECK(events[i].prev_kv->value == values[i - 1]);
+    }
+  }
+  watcher->reset();
+  s.reopen();
+  CHECK(get(*s, "sized").kvs.at(0).value == values.back());
+  CHECK(get(*s, "sized", 2).kvs.at(0).value == values[0]);
+}
+
 TEST_CASE("the store finishes queued writes when it is destroyed", "[kv]") {
   skiff::testing::TempDir dir;
   auto options = test_options(dir);
