@@ -70,6 +70,33 @@ std::string etcdctl_ok(const std::string& endpoint, const std::string& args) {
   return out;
 }
 
+/// `skiff server` with only the datastore and its etcd endpoint (no API server), inside `dir`.
+std::vector<std::string> datastore_server_args(const TempDir& dir) {
+  std::vector<std::string> args = {skiff_bin(), "server", "--data-dir", dir.file("data"),
+                                   "--etcd-listen", "127.0.0.1:0", "--disable-apiserver"};
+  for (auto& f : skiff::testing::isolated_server_flags(dir)) {
+    args.push_back(f);
+  }
+  return args;
+}
+
+/// Sends `sig` and expects an orderly exit with status 0 within 20 s.
+void expect_clean_stop(Process& server, int sig = SIGTERM) {
+  server.signal(sig);
+  auto status = server.wait_for(20s);
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
+}
+
+/// True (with a warning) when Debian's etcdctl is not installed: the caller skips its test.
+bool etcdctl_missing() {
+  if (skiff::testing::find_program("etcdctl").empty()) {
+    WARN("etcdctl not installed: skipping");
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 TEST_CASE("skiff --version prints the version and exits 0", "[e2e][cli]") {
@@ -199,16 +226,11 @@ TEST_CASE("skiff server stops in order on SIGTERM and SIGINT and keeps its data"
 
 TEST_CASE("a second skiff server on a data dir in use exits 1 and the first keeps serving",
           "[e2e][cli]") {
-  if (skiff::testing::find_program("etcdctl").empty()) {
-    WARN("etcdctl not installed: skipping");
+  if (etcdctl_missing()) {
     return;
   }
   TempDir dir;
-  std::vector<std::string> args = {skiff_bin(), "server", "--data-dir", dir.file("data"),
-                                   "--etcd-listen", "127.0.0.1:0", "--disable-apiserver"};
-  for (auto& f : skiff::testing::isolated_server_flags(dir)) {
-    args.push_back(f);
-  }
+  const auto args = datastore_server_args(dir);
   Process first(args, dir.file("first"));
   auto endpoint = wait_for_etcd_endpoint(first);
   etcdctl_ok(endpoint, "put /held/a one");
@@ -224,24 +246,16 @@ TEST_CASE("a second skiff server on a data dir in use exits 1 and the first keep
   // The refused start changed nothing: the first server still reads and writes.
   etcdctl_ok(endpoint, "put /held/b two");
   CHECK(etcdctl_ok(endpoint, "get /held/ --prefix --print-value-only") == "one\ntwo\n");
-  first.signal(SIGTERM);
-  auto status = first.wait_for(20s);
-  REQUIRE(status.has_value());
-  CHECK(*status == 0);
+  expect_clean_stop(first);
 }
 
 TEST_CASE("skiff server --disable-apiserver serves only the datastore over the etcd endpoint",
           "[e2e][cli]") {
-  if (skiff::testing::find_program("etcdctl").empty()) {
-    WARN("etcdctl not installed: skipping");
+  if (etcdctl_missing()) {
     return;
   }
   TempDir dir;
-  std::vector<std::string> args = {skiff_bin(), "server", "--data-dir", dir.file("data"),
-                                   "--etcd-listen", "127.0.0.1:0", "--disable-apiserver"};
-  for (auto& f : skiff::testing::isolated_server_flags(dir)) {
-    args.push_back(f);
-  }
+  const auto args = datastore_server_args(dir);
   Process server(args, dir.file("server"));
   auto endpoint = wait_for_etcd_endpoint(server);
   etcdctl_ok(endpoint, "put /only/a one");
@@ -251,8 +265,5 @@ TEST_CASE("skiff server --disable-apiserver serves only the datastore over the e
   CHECK(!std::filesystem::exists(dir.file("kubeconfig.yaml")));
   CHECK(!std::filesystem::exists(dir.path() / "data" / "server" / "tls"));
   CHECK(server.stderr_text().find("Kubernetes API listening") == std::string::npos);
-  server.signal(SIGTERM);
-  auto status = server.wait_for(20s);
-  REQUIRE(status.has_value());
-  CHECK(*status == 0);
+  expect_clean_stop(server);
 }
