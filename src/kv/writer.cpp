@@ -144,6 +144,15 @@ struct Store::Impl::Writer {
   /// Commits one request on the calling thread; the caller holds the writer token (see submit).
   /// Returns whether the sleeping writer must recompute its deadlines (it was not dirty before).
   bool commit_inline(WriteItem item);
+  /// run_batch, then frees the batch's requests and responses and keeps the WAL in bounds.
+  void commit_batch(std::vector<WriteItem>& batch);
+  /// Records that a write transaction just ended (idle checkpoint and preallocation timing).
+  void wrote() {
+    dirty = true;
+    last_write = Clock::now();
+  }
+  /// Passes a trim a large batch asked for on to the checkpointer.
+  void trim_if_wanted();
   void run_batch(std::vector<WriteItem>& batch);
   void run_defragment(Item<DefragmentRequest, std::int64_t>& item);
   void compaction_slice();
@@ -339,27 +348,27 @@ void Store::Impl::submit(WriteItem item, CommitOn on) {
     if (!stopping && !writer_busy && queue.empty()) {
       writer_busy = true;
       lock.unlock();
-      bool recheck = true;
+      // Gives the token back; `recheck` also wakes the sleeping writer to recompute its deadlines.
+      auto release = [&](bool recheck) {
+        lock.lock();
+        writer_busy = false;
+        writer_recheck = writer_recheck || recheck;
+        const bool wake = writer_waiting || recheck || !queue.empty();
+        lock.unlock();
+        if (wake) {
+          queue_cv.notify_one();
+        }
+      };
+      bool recheck = false;
       try {
         recheck = writer->commit_inline(std::move(item));
       } catch (...) {
-        // Not from SQLite (run_batch answers those), e.g. bad_alloc: give the token back, or the
-        // writer would wait for it forever, and let the caller see the exception.
-        lock.lock();
-        writer_busy = false;
-        writer_recheck = true;
-        lock.unlock();
-        queue_cv.notify_one();
+        // Not from SQLite (run_batch answers those), e.g. bad_alloc: the token must go back or
+        // the writer waits for it forever; the caller sees the exception.
+        release(true);
         throw;
       }
-      lock.lock();
-      writer_busy = false;
-      writer_recheck = writer_recheck || recheck;
-      const bool wake = writer_waiting || recheck || !queue.empty();
-      lock.unlock();
-      if (wake) {
-        queue_cv.notify_one();
-      }
+      release(recheck);
       return;
     }
   }
@@ -434,16 +443,23 @@ bool Store::Impl::Writer::commit_inline(WriteItem item) {
   const bool was_dirty = dirty;
   std::vector<WriteItem> batch;
   batch.push_back(std::move(item));
+  commit_batch(batch);
+  wrote();
+  trim_if_wanted();
+  return !was_dirty;
+}
+
+void Store::Impl::Writer::commit_batch(std::vector<WriteItem>& batch) {
   run_batch(batch);
-  batch.clear();
+  batch.clear();  // free the requests and responses before asking for a trim
   manage_wal();
-  dirty = true;
-  last_write = Clock::now();
+}
+
+void Store::Impl::Writer::trim_if_wanted() {
   if (trim_wanted) {
     trim_wanted = false;
     impl.checkpointer->request_trim();
   }
-  return !was_dirty;
 }
 
 // Callbacks of one batch, inline or on the completer (see Completer). Either way they run in
@@ -547,12 +563,9 @@ void Store::Impl::Writer::run() {
       if (auto* d = std::get_if<Item<DefragmentRequest, std::int64_t>>(&batch.front())) {
         run_defragment(*d);
       } else {
-        run_batch(batch);
-        batch.clear();  // free the requests and responses before asking for a trim
-        manage_wal();
+        commit_batch(batch);
       }
-      dirty = true;
-      last_write = Clock::now();
+      wrote();
     }
     now = Clock::now();
     if (now >= next_lease_check) {
@@ -588,16 +601,12 @@ void Store::Impl::Writer::run() {
     }
     if (worked) {
       manage_wal();
-      dirty = true;
-      last_write = Clock::now();
+      wrote();
     } else if (dirty && Clock::now() - last_write >= opts.checkpoint_idle) {
       on_idle();
       dirty = false;
     }
-    if (trim_wanted) {
-      trim_wanted = false;
-      impl.checkpointer->request_trim();
-    }
+    trim_if_wanted();
   }
   // Stopping: nothing is vacuumed any more; answer whoever still waits.
   for (auto& done : defrags) {

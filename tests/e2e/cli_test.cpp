@@ -173,8 +173,7 @@ TEST_CASE("a data dir that cannot be created or a corrupt database fail start-up
 }
 
 TEST_CASE("skiff server stops in order on SIGTERM and SIGINT and keeps its data", "[e2e][cli]") {
-  if (skiff::testing::find_program("etcdctl").empty()) {
-    WARN("etcdctl not installed: skipping");
+  if (etcdctl_missing()) {
     return;
   }
   TempDir dir;
@@ -196,10 +195,7 @@ TEST_CASE("skiff server stops in order on SIGTERM and SIGINT and keeps its data"
     first_revision = revision_of(first_status);
     first_b_revision = mod_revision_of(etcdctl_ok(endpoint, "get /test/b -w json"));
     REQUIRE(!first_b_revision.empty());
-    server.signal(SIGTERM);
-    auto status = server.wait_for(20s);
-    REQUIRE(status.has_value());
-    CHECK(*status == 0);
+    expect_clean_stop(server);
     CHECK(server.stderr_text().find("shutdown complete") != std::string::npos);
   }
   {
@@ -217,10 +213,7 @@ TEST_CASE("skiff server stops in order on SIGTERM and SIGINT and keeps its data"
     CHECK(mod_revision_of(etcdctl_ok(endpoint, "get /test/b -w json")) == first_b_revision);
     CHECK(!first_member.empty());
     CHECK(member_id(status_json) == first_member);
-    server.signal(SIGINT);
-    auto status = server.wait_for(20s);
-    REQUIRE(status.has_value());
-    CHECK(*status == 0);
+    expect_clean_stop(server, SIGINT);
   }
 }
 
