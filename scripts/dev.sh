@@ -36,18 +36,30 @@ case "${1:-}" in
     meson test -C "$BUILD" --print-errorlogs --num-processes 2 "$@" || status=$?
     python3 - "$BUILD/meson-logs/testlog.json" <<'PY'
 import json, sys
+import re
 counts = {"passed": 0, "failed": 0, "skipped": 0}
+failures = []
 for line in open(sys.argv[1]):
     line = line.strip()
     if not line:
         continue
-    r = json.loads(line).get("result")
+    test = json.loads(line)
+    r = test.get("result")
     if r in ("OK", "EXPECTEDFAIL"):
         counts["passed"] += 1
     elif r == "SKIP":
         counts["skipped"] += 1
     else:
         counts["failed"] += 1
+        failures.append(test)
+# The error logs above can be long (component logs); repeat each failed test's own report (its
+# output without log lines) here, where a truncated CI excerpt still shows it.
+log_line = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z (DEBUG|INFO|WARN|ERROR) ")
+for test in failures:
+    text = (test.get("stdout") or "") + (test.get("stderr") or "")
+    report = [l for l in text.splitlines() if l.strip() and not log_line.match(l)]
+    print(f"--- {test.get('name')}: {test.get('result')}, its report (last 60 lines):")
+    print("\n".join(report[-60:]))
 print(f"{counts['skipped']} skipped")
 print(f"{counts['passed']} passed, {counts['failed']} failed")
 PY

@@ -3,7 +3,9 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <utility>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -15,6 +17,8 @@ namespace skiff::kv {
 
 namespace {
 constexpr std::string_view kComponent = "kv";
+// Pause between tries of a run someone waits for (a checkpoint of a few frames takes ~0.1 ms).
+constexpr auto kRetryPause = std::chrono::milliseconds(2);
 }  // namespace
 
 Checkpointer::Checkpointer(std::string path, std::int64_t size_limit)
@@ -61,7 +65,8 @@ void Checkpointer::request() {
   cv_.notify_one();
 }
 
-void Checkpointer::request_full(std::function<void()> done) {
+void Checkpointer::request_full(std::function<void()> done,
+                                std::chrono::steady_clock::time_point retry_until) {
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
@@ -70,6 +75,7 @@ void Checkpointer::request_full(std::function<void()> done) {
       busy_.store(true, std::memory_order_release);
       if (done) {
         waiting_.push_back(std::move(done));
+        retry_until_ = std::max(retry_until_, retry_until);
       }
       done = nullptr;
     }
@@ -108,9 +114,22 @@ void Checkpointer::run() {
     const bool trim = trim_;
     auto waiting = std::move(waiting_);
     waiting_.clear();
+    const auto retry_until = std::exchange(retry_until_, {});
     requested_ = full_ = trim_ = false;
     lock.unlock();
-    checkpoint_once(full);
+    bool complete = checkpoint_once(full);
+    // Someone waits for the file to hold everything: a run that lost the race for the checkpoint
+    // lock to the writer's tail checkpoint, or that a commit overtook, is tried again shortly.
+    while (!complete && !waiting.empty() &&
+           std::chrono::steady_clock::now() + kRetryPause < retry_until) {
+      lock.lock();
+      const bool stopping = cv_.wait_for(lock, kRetryPause, [&] { return stopping_; });
+      lock.unlock();
+      if (stopping) {
+        break;
+      }
+      complete = checkpoint_once(full);
+    }
 #if defined(__GLIBC__)
     if (trim) {
       malloc_trim(0);
@@ -135,7 +154,7 @@ void Checkpointer::run() {
   waiting_.clear();
 }
 
-void Checkpointer::checkpoint_once(bool full) {
+bool Checkpointer::checkpoint_once(bool full) {
   int log_frames = 0;
   int done_frames = 0;
   int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
@@ -146,18 +165,19 @@ void Checkpointer::checkpoint_once(bool full) {
     if (rc != SQLITE_BUSY) {
       log::debug(kComponent, "background checkpoint failed: {}", sqlite3_errmsg(db_->handle()));
     }
-    return;
+    return false;
   }
   backfilled_.store(done_frames, std::memory_order_release);
-  if (!full || done_frames != log_frames || size_limit_ <= 0) {
-    return;
+  const bool complete = done_frames == log_frames;
+  if (!full || !complete || size_limit_ <= 0) {
+    return complete;
   }
   // Everything is in the database file. A WAL file that one huge transaction grew far beyond the
   // limit would otherwise stay on disk until the next commit lets SQLite cut it back.
   std::error_code ec;
   const auto size = std::filesystem::file_size(path_ + "-wal", ec);
   if (ec || static_cast<std::int64_t>(size) <= size_limit_) {
-    return;
+    return true;
   }
   rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
                                  nullptr);
@@ -165,6 +185,7 @@ void Checkpointer::checkpoint_once(bool full) {
     backfilled_.store(0, std::memory_order_release);
     log::debug(kComponent, "truncated a WAL of {} bytes", size);
   }
+  return true;
 }
 
 }  // namespace skiff::kv

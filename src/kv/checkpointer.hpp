@@ -51,8 +51,12 @@ public:
   /// A PASSIVE checkpoint soon; requests made while one is pending coalesce. Never blocks.
   void request();
   /// As request(), and after that run: truncate an oversized WAL file, then call `done` (on the
-  /// checkpointer thread). Used when the writer has been idle and by Defragment.
-  void request_full(std::function<void()> done = {});
+  /// checkpointer thread). Used when the writer has been idle and by Defragment. With a `done`,
+  /// a run that could not copy every frame (the writer's own tail checkpoint held the lock, or a
+  /// commit landed meanwhile) is retried every few milliseconds until one does or `retry_until`
+  /// passes, so `done` normally means the database file holds everything (and has shrunk).
+  void request_full(std::function<void()> done = {},
+                    std::chrono::steady_clock::time_point retry_until = {});
   /// Return freed heap memory to the system (malloc_trim) after the next run: large deletes and
   /// compactions free hundreds of megabytes that glibc would otherwise keep.
   void request_trim();
@@ -69,7 +73,8 @@ public:
 
 private:
   void run();
-  void checkpoint_once(bool full);
+  /// One PASSIVE run; true when every WAL frame is in the database file afterwards.
+  bool checkpoint_once(bool full);
 
   std::string path_;
   std::int64_t size_limit_;
@@ -83,6 +88,7 @@ private:
   bool trim_ = false;
   bool stopping_ = false;
   std::vector<std::function<void()>> waiting_;
+  std::chrono::steady_clock::time_point retry_until_{};
 
   std::atomic<bool> busy_{false};
   std::atomic<int> backfilled_{0};

@@ -54,12 +54,6 @@ constexpr std::int64_t kVacuumMaxPages = 4096;
 // live pages) replaces the incremental steps: ~4 MiB to copy, a few tens of milliseconds.
 constexpr std::int64_t kFullVacuumMaxLive = 1024;
 
-// A Defragment waits at most this long for the checkpoint after its vacuum (the checkpoint of a
-// WAL that a huge transaction grew can take longer; it then completes in the background).
-constexpr auto kDefragCheckpointWait = std::chrono::seconds(1);
-// ... and vacuums for at most this long before that (the rest continues in the background).
-constexpr auto kDefragVacuumBudget = std::chrono::seconds(1);
-
 // A write batch that changed this many keys frees a lot of memory once its overlay, events and
 // responses are gone: ask the checkpointer to return it to the system (malloc_trim).
 constexpr std::size_t kTrimAfterChanges = 10000;
@@ -579,7 +573,7 @@ void Store::Impl::Writer::run() {
     answer_expired_defragments(false);
     // One piece of background work between batches. A Defragment goes before compaction slices:
     // its caller waits for it (etcdctl gives up after 5 s), compaction has no caller. It vacuums
-    // for at most kDefragVacuumBudget; what is left (a compaction still running frees more) goes
+    // for at most options.defragment_budget; what is left (a compaction still running frees more) goes
     // back in the background as always.
     bool worked = true;
     if (!defrags.empty()) {
@@ -1044,11 +1038,12 @@ void Store::Impl::Writer::exec(Item<DefragmentRequest, std::int64_t>& item) {
 
 // A Defragment returns the free pages in vacuum steps between write batches (one whole-file
 // vacuum held every writer for as long as it took: ~25 s for 120k pages), for at most
-// kDefragVacuumBudget, then has the checkpointer copy the WAL into the shrunken file, and answers
-// once that is done or kDefragCheckpointWait passed: about 2 s at most, whatever the file.
+// defragment_budget, then has the checkpointer copy the WAL into the shrunken file, and answers
+// once that is done or another defragment_budget passed (a WAL that a huge transaction grew can
+// take longer; it then completes in the background): about 2 s at most, whatever the file.
 void Store::Impl::Writer::run_defragment(Item<DefragmentRequest, std::int64_t>& item) {
   if (defrags.empty()) {
-    defrag_vacuum_until = Clock::now() + kDefragVacuumBudget;
+    defrag_vacuum_until = Clock::now() + impl.options.defragment_budget;
   }
   vacuum_pending = true;
   defrags.push_back(std::move(item.done));
@@ -1056,7 +1051,7 @@ void Store::Impl::Writer::run_defragment(Item<DefragmentRequest, std::int64_t>& 
 
 void Store::Impl::Writer::finish_defragments() {
   const std::int64_t revision = impl.revision.load();
-  const auto deadline = Clock::now() + kDefragCheckpointWait;
+  const auto deadline = Clock::now() + impl.options.defragment_budget;
   for (auto& done : defrags) {
     auto answered = std::make_shared<std::atomic<bool>>(false);
     auto shared_done = std::make_shared<Callback<std::int64_t>>(std::move(done));
@@ -1064,7 +1059,7 @@ void Store::Impl::Writer::finish_defragments() {
       if (!answered->exchange(true) && *shared_done) {
         (*shared_done)(revision);
       }
-    });
+    }, deadline);
     awaiting.push_back(AwaitingDefrag{answered,
                                       [shared_done](Result<std::int64_t> r) {
                                         if (*shared_done) {

@@ -82,6 +82,9 @@ struct StoreOptions {
   /// Shortest lease TTL granted (shorter requests are raised, as etcd does), and how often expiry is checked.
   std::int64_t lease_min_ttl = 2;
   std::chrono::milliseconds lease_check_interval = std::chrono::milliseconds(250);
+  /// A Defragment vacuums for at most this long, then waits at most this long for the checkpoint
+  /// that shrinks the file (etcdctl gives up after 5 s); what is left continues in the background.
+  std::chrono::milliseconds defragment_budget = std::chrono::seconds(1);
   /// Wall clock in milliseconds since the epoch (lease deadlines, compaction age). Tests inject their own.
   std::function<std::int64_t()> now_ms;
 };
@@ -161,10 +164,10 @@ class Store {
   StoreStatus status() const;
   /// Returns free pages to the file system (incremental vacuum in short steps between write batches,
   /// so writes are not held up) and checkpoints the WAL so the file shrinks (Maintenance.Defragment).
-  /// Completes once the free list is empty and the checkpoint ran, but after about 2 s at most (1 s
-  /// of vacuum, 1 s of checkpoint): what is left, e.g. pages a compaction still frees, goes back in
-  /// the background as always. Its callback may run after those of writes queued behind it, on a
-  /// store thread.
+  /// Completes once the free list is empty and the WAL is all in the (shrunk) file, but after about
+  /// twice StoreOptions::defragment_budget at most (one of vacuum, one of checkpoint): what is left,
+  /// e.g. pages a compaction still frees, goes back in the background as always. Its callback may
+  /// run after those of writes queued behind it, on a store thread.
   void defragment(Callback<std::int64_t> done);
 
   /// Registers a watcher. `notify` is called (on the committing thread, without store locks held) whenever
