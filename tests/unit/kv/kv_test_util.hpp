@@ -175,21 +175,6 @@ inline std::int64_t sql_int(const std::string& path, const std::string& query) {
 /// As sql_int, but reads only the main database file, ignoring the WAL (SQLite's immutable
 /// mode): shows what a checkpoint has copied into the file. -1 when the file cannot be read, as
 /// happens while a checkpoint is writing it (poll with eventually()).
-/// Polls until the watcher reports nothing more.
-inline std::vector<Event> drain(Watcher& watcher, std::size_t max_bytes = 1 << 20) {
-  std::vector<Event> events;
-  while (true) {
-    auto batch = watcher.poll(max_bytes);
-    if (!batch) {
-      FAIL("poll failed: " << batch.error().message);
-    }
-    if (batch->empty()) {
-      return events;
-    }
-    events.insert(events.end(), batch->begin(), batch->end());
-  }
-}
-
 inline std::int64_t main_file_int(const std::string& path, const std::string& query) {
   sqlite3* db = nullptr;
   const std::string uri = "file:" + path + "?immutable=1";
@@ -222,6 +207,21 @@ inline std::string sql_text(const std::string& path, const std::string& query) {
   sqlite3_finalize(stmt);
   sqlite3_close(db);
   return value;
+}
+
+/// Polls until the watcher reports nothing more.
+inline std::vector<Event> drain(Watcher& watcher, std::size_t max_bytes = 1 << 20) {
+  std::vector<Event> events;
+  while (true) {
+    auto batch = watcher.poll(max_bytes);
+    if (!batch) {
+      FAIL("poll failed: " << batch.error().message);
+    }
+    if (batch->empty()) {
+      return events;
+    }
+    events.insert(events.end(), batch->begin(), batch->end());
+  }
 }
 
 /// Polls a watcher until it has delivered at least `count` events (or 10 s pass).
