@@ -17,8 +17,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// A WAL database with a reader that pins an old snapshot: frames committed after the reader's
-/// snapshot cannot be copied into the file (the reader would see them) until it ends.
+/// A WAL database with a reader that pins an old snapshot (frames committed after the reader's
+/// snapshot cannot be copied into the file, the reader would see them, until it ends) and a
+/// running checkpointer on it.
 struct PinnedWal {
   skiff::testing::TempDir dir;
   std::string path = dir.file("c.db");
@@ -42,7 +43,19 @@ struct PinnedWal {
     REQUIRE(reader->query_int("SELECT count(*) FROM meta") == 1);  // the snapshot starts here
     writer->exec("INSERT INTO meta VALUES (randomblob(200000))");
     REQUIRE(frames > 40);
+    checkpointer = std::make_unique<Checkpointer>(path, 0);
+    checkpointer->start();
   }
+
+  /// A full checkpoint with a waiter; the future is ready once the waiter was answered.
+  std::future<void> request_full(std::chrono::milliseconds retry_for) {
+    auto done = std::make_shared<std::promise<void>>();
+    checkpointer->request_full([done] { done->set_value(); },
+                               std::chrono::steady_clock::now() + retry_for);
+    return done->get_future();
+  }
+
+  std::unique_ptr<Checkpointer> checkpointer;
 };
 
 }  // namespace
@@ -50,39 +63,30 @@ struct PinnedWal {
 TEST_CASE("a full checkpoint someone waits for is retried until the WAL is all in the file",
           "[kv]") {
   PinnedWal wal;
-  Checkpointer checkpointer(wal.path, 0);
-  checkpointer.start();
-  std::promise<void> done;
-  auto answered = done.get_future();
-  checkpointer.request_full([&] { done.set_value(); }, std::chrono::steady_clock::now() + 60s);
+  auto answered = wal.request_full(60s);
   // Every run stops short of the frames the reader pins, so the waiter is not answered...
   CHECK(answered.wait_for(300ms) == std::future_status::timeout);
-  CHECK(checkpointer.backfilled() < wal.frames);
+  CHECK(wal.checkpointer->backfilled() < wal.frames);
   // ...until the reader lets go: the next try copies the rest.
   wal.reader->exec("COMMIT");
   REQUIRE(answered.wait_for(30s) == std::future_status::ready);
-  CHECK(checkpointer.backfilled() == wal.frames);
+  CHECK(wal.checkpointer->backfilled() == wal.frames);
 }
 
 TEST_CASE("a full checkpoint whose retry deadline passed answers with the WAL incomplete",
           "[kv]") {
   PinnedWal wal;
-  Checkpointer checkpointer(wal.path, 0);
-  checkpointer.start();
-  std::promise<void> done;
-  auto answered = done.get_future();
-  checkpointer.request_full([&] { done.set_value(); }, std::chrono::steady_clock::now() + 50ms);
+  auto& checkpointer = *wal.checkpointer;
+  auto answered = wal.request_full(50ms);
   REQUIRE(answered.wait_for(30s) == std::future_status::ready);
   CHECK(checkpointer.backfilled() < wal.frames);
   // Without a waiter a run is tried once, as before.
   checkpointer.request_full();
   REQUIRE(checkpointer.wait_idle(30000ms));
   CHECK(checkpointer.backfilled() < wal.frames);
-  wal.reader->exec("COMMIT");
-  // Stopping with a waiter queued still answers it.
-  std::promise<void> last;
-  auto last_answered = last.get_future();
-  checkpointer.request_full([&] { last.set_value(); }, std::chrono::steady_clock::now() + 60s);
+  // Stopping while a waiter's run is being retried still answers it.
+  auto last_answered = wal.request_full(60s);
   checkpointer.stop();
   CHECK(last_answered.wait_for(0s) == std::future_status::ready);
+  wal.reader->exec("COMMIT");
 }
