@@ -123,7 +123,14 @@ void Checkpointer::run() {
     while (!complete && !waiting.empty() &&
            std::chrono::steady_clock::now() + kRetryPause < retry_until) {
       lock.lock();
+      // Idle between tries: the writer's back-pressure wait (wait_idle) goes on rather than sit
+      // out the retries.
+      if (!requested_) {
+        busy_.store(false, std::memory_order_release);
+        idle_cv_.notify_all();
+      }
       const bool stopping = cv_.wait_for(lock, kRetryPause, [&] { return stopping_; });
+      busy_.store(true, std::memory_order_release);
       lock.unlock();
       if (stopping) {
         break;
