@@ -573,8 +573,8 @@ void Store::Impl::Writer::run() {
     answer_expired_defragments(false);
     // One piece of background work between batches. A Defragment goes before compaction slices:
     // its caller waits for it (etcdctl gives up after 5 s), compaction has no caller. It vacuums
-    // for at most options.defragment_budget; what is left (a compaction still running frees more) goes
-    // back in the background as always.
+    // for at most options.defragment_budget; what is left (a compaction still running frees more)
+    // goes back in the background as always.
     bool worked = true;
     if (!defrags.empty()) {
       if (vacuum_pending && Clock::now() < defrag_vacuum_until) {

@@ -171,9 +171,7 @@ TEST_CASE("automatic compaction keeps revisions younger than the keep duration",
 }
 
 TEST_CASE("the database stays bounded through 20k updates of 200 keys with compaction", "[kv]") {
-  // A budget no loaded machine exhausts: the Defragment below then answers only once the file
-  // shrank, whatever the timing.
-  TestStore s([](StoreOptions& o) { o.defragment_budget = std::chrono::seconds(30); });
+  TestStore s(patient_defragment);
   const std::string value(512, 'v');
   auto make = [&](int i) {
     PutRequest request;
@@ -212,7 +210,7 @@ TEST_CASE("a write queued behind a Defragment is answered before the Defragment 
   // A Defragment returns the free pages in steps between write batches and answers only after its
   // checkpoint, so a put queued right behind it completes first (one whole-file vacuum used to hold
   // every writer until it was done).
-  TestStore s([](StoreOptions& o) { o.defragment_budget = std::chrono::seconds(30); });
+  TestStore s(patient_defragment);
   const std::string value(3000, 'v');
   bulk_put(*s, 2000, [&](int i) {
     PutRequest request;
