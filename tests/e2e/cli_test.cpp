@@ -80,6 +80,15 @@ std::vector<std::string> datastore_server_args(const TempDir& dir) {
   return args;
 }
 
+/// A running `skiff server` with only the datastore (datastore_server_args) in a temp dir of its
+/// own, its etcd endpoint up.
+struct DatastoreServer {
+  TempDir dir;
+  std::vector<std::string> args = datastore_server_args(dir);
+  Process process{args, dir.file("server")};
+  std::string endpoint = wait_for_etcd_endpoint(process);
+};
+
 /// Sends `sig` and expects an orderly exit with status 0 within 20 s.
 void expect_clean_stop(Process& server, int sig = SIGTERM) {
   server.signal(sig);
@@ -222,13 +231,11 @@ TEST_CASE("a second skiff server on a data dir in use exits 1 and the first keep
   if (etcdctl_missing()) {
     return;
   }
-  TempDir dir;
-  const auto args = datastore_server_args(dir);
-  Process first(args, dir.file("first"));
-  auto endpoint = wait_for_etcd_endpoint(first);
+  DatastoreServer first;
+  const auto& endpoint = first.endpoint;
   etcdctl_ok(endpoint, "put /held/a one");
   {
-    Process second(args, dir.file("second"));
+    Process second(first.args, first.dir.file("second"));
     auto status = second.wait_for(20s);
     REQUIRE(status.has_value());
     CHECK(*status == 1);
@@ -239,7 +246,7 @@ TEST_CASE("a second skiff server on a data dir in use exits 1 and the first keep
   // The refused start changed nothing: the first server still reads and writes.
   etcdctl_ok(endpoint, "put /held/b two");
   CHECK(etcdctl_ok(endpoint, "get /held/ --prefix --print-value-only") == "one\ntwo\n");
-  expect_clean_stop(first);
+  expect_clean_stop(first.process);
 }
 
 TEST_CASE("skiff server --disable-apiserver serves only the datastore over the etcd endpoint",
@@ -247,10 +254,10 @@ TEST_CASE("skiff server --disable-apiserver serves only the datastore over the e
   if (etcdctl_missing()) {
     return;
   }
-  TempDir dir;
-  const auto args = datastore_server_args(dir);
-  Process server(args, dir.file("server"));
-  auto endpoint = wait_for_etcd_endpoint(server);
+  DatastoreServer datastore;
+  const auto& dir = datastore.dir;
+  const auto& endpoint = datastore.endpoint;
+  auto& server = datastore.process;
   etcdctl_ok(endpoint, "put /only/a one");
   CHECK(etcdctl_ok(endpoint, "get /only/a --print-value-only") == "one\n");
   // No API server: no Kubernetes objects (the default namespaces), no kubeconfig, no PKI.
