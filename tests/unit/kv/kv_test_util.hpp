@@ -50,14 +50,14 @@ inline std::unique_ptr<Store> open_store(const StoreOptions& options) {
   return std::move(*store);
 }
 
-/// A store in its own temporary directory; reopen() closes and opens it again with the same
-/// options.
 /// A Defragment budget no loaded machine exhausts: a test's Defragment then answers only once the
 /// file shrank, whatever the timing (the default 1 s can run out under a parallel test run).
 inline void patient_defragment(StoreOptions& options) {
   options.defragment_budget = std::chrono::seconds(30);
 }
 
+/// A store in its own temporary directory; reopen() closes and opens it again with the same
+/// options.
 struct TestStore {
   skiff::testing::TempDir dir;
   StoreOptions options;
